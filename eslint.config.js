@@ -1,0 +1,62 @@
+// Lint rules, including the module boundaries: a module is entered only through its contract.ts,
+// and platform/ knows no business module.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const MODULES = ['exchange', 'generator', 'echo', 'calculator', 'auth', 'transaction', 'psp', 'master-child'];
+
+const moduleBoundaries = MODULES.map((name) => ({
+  files: [`src/modules/${name}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            regex: `^\\.\\./(?!${name}/)[^/]+/(?!contract\\.js$).+`,
+            message: 'Import another module only through its contract.ts.',
+          },
+          {
+            regex: `^(\\.\\./)+modules/(?!${name}/)[^/]+/(?!contract\\.js$).+`,
+            message: 'Import another module only through its contract.ts.',
+          },
+        ],
+      },
+    ],
+  },
+}));
+
+export default tseslint.config(
+  { ignores: ['dist/', 'dist-bench/', 'node_modules/', 'data/', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'off',
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.name='process'][property.name='env']",
+          message: 'Read configuration through the validated config object, not process.env.',
+        },
+      ],
+    },
+  },
+  ...moduleBoundaries,
+  {
+    files: ['src/platform/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '(^|/)modules/', message: 'platform/ must not import any business module.' }] },
+      ],
+    },
+  },
+  {
+    // The config loader, tests, benchmarks and tooling are the places that may read the raw environment.
+    files: ['src/platform/config/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', '*.js', 'docker/**/*.ts'],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
+);
