@@ -25,3 +25,14 @@ export interface ModulePart {
 export function definePart(part: ModulePart): ModulePart {
   return part;
 }
+
+/**
+ * A job part provides this token: the bootstrap runs it once the role is up, then shuts down with its exit code.
+ * SIGTERM calls stop() and the process exits 0.
+ */
+export const JOB = Symbol('polyrole:job');
+
+export interface Job {
+  run(): Promise<number>;
+  stop(): Promise<void>;
+}

@@ -9,7 +9,7 @@ export interface RoleSpec {
   /** Listeners the role opens, besides the HTTP one every role has. */
   readonly listeners: readonly Listener[];
   /** Roles this role calls (over Nest TCP, except echo-client which speaks raw TCP, and master which spawns). */
-  readonly calls: readonly RoleName[];
+  readonly calls: readonly string[];
   /** A job runs its work and exits 0; it is never part of `all`. */
   readonly job?: boolean;
   /** The role owns tables and needs PostgreSQL. */

@@ -83,12 +83,21 @@ export function url(protocols: readonly string[]): (raw: unknown) => string {
     } catch {
       throw new Error('must be a URL');
     }
-    if (!protocols.includes(u.protocol.replace(/:$/, ''))) throw new Error(`must use ${protocols.join(' or ')}`);
+    if (!protocols.includes(u.protocol.replace(/:$/, '')))
+      throw new Error(`must use ${protocols.join(' or ')}`);
     return String(raw);
   };
 }
 
-const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
 
 /** Go duration syntax (`1m5s`, `250ms`, `1.5h`) to milliseconds. */
 export function parseGoDuration(text: string): number {
@@ -121,7 +130,8 @@ export function ipList(): (raw: unknown) => string[] {
     for (const item of items) {
       const [addr, bits] = item.split('/');
       if (!isIP(addr)) throw new Error(`"${item}" is not an IP address or CIDR block`);
-      if (bits !== undefined && !/^\d{1,3}$/.test(bits)) throw new Error(`"${item}" has an invalid prefix length`);
+      if (bits !== undefined && !/^\d{1,3}$/.test(bits))
+        throw new Error(`"${item}" has an invalid prefix length`);
     }
     return items;
   };

@@ -75,7 +75,10 @@ export function resolveSettings(schema: SettingsSchema, source: SettingsSource):
     if (envName) {
       raw = source.env[envName];
       origin = envName;
-    } else if (setting.file && pick(readConfigFile(source.configDir, setting.file.name), setting.file.key) !== undefined) {
+    } else if (
+      setting.file &&
+      pick(readConfigFile(source.configDir, setting.file.name), setting.file.key) !== undefined
+    ) {
       raw = pick(readConfigFile(source.configDir, setting.file.name), setting.file.key);
       origin = `${names[0]} (config/${setting.file.name}: ${setting.file.key})`;
     } else if (setting.default !== undefined) {

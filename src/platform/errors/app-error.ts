@@ -26,7 +26,12 @@ export class AppError extends Error {
   }
 
   toWire(): WireError {
-    return { status: this.status, code: this.code, message: this.message, ...(this.errors ? { errors: this.errors } : {}) };
+    return {
+      status: this.status,
+      code: this.code,
+      message: this.message,
+      ...(this.errors ? { errors: this.errors } : {}),
+    };
   }
 
   static fromWire(w: unknown): AppError {
@@ -34,16 +39,19 @@ export class AppError extends Error {
       const e = w as WireError;
       return new AppError(e.status, String(e.code ?? 'error'), String(e.message ?? 'Error'), e.errors);
     }
-    const message = w && typeof w === 'object' && 'message' in w ? String((w as { message: unknown }).message) : String(w);
+    const message =
+      w && typeof w === 'object' && 'message' in w ? String((w as { message: unknown }).message) : String(w);
     return new AppError(502, 'upstream_error', message);
   }
 }
 
-export const badRequest = (message: string, errors?: FieldProblem[]) => new AppError(400, 'bad_request', message, errors);
+export const badRequest = (message: string, errors?: FieldProblem[]) =>
+  new AppError(400, 'bad_request', message, errors);
 export const unprocessable = (message: string, code = 'unprocessable', errors?: FieldProblem[]) =>
   new AppError(422, code, message, errors);
 export const notFound = (message = 'Not found') => new AppError(404, 'not_found', message);
-export const unauthorized = (message = 'Unauthorized', code = 'unauthorized') => new AppError(401, code, message);
+export const unauthorized = (message = 'Unauthorized', code = 'unauthorized') =>
+  new AppError(401, code, message);
 export const forbidden = (message = 'Forbidden') => new AppError(403, 'forbidden', message);
 export const conflict = (message: string) => new AppError(409, 'conflict', message);
 export const serviceUnavailable = (message: string, code = 'unavailable') => new AppError(503, code, message);

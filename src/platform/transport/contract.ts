@@ -16,13 +16,17 @@ export function rpcPattern<Req, Res>(pattern: string, opts: { idempotent: boolea
   return { pattern, idempotent: opts.idempotent };
 }
 
-export interface ContractDef<P extends Record<string, PatternDef<any, any>> = Record<string, PatternDef<any, any>>> {
+export interface ContractDef<
+  P extends Record<string, PatternDef<any, any>> = Record<string, PatternDef<any, any>>,
+> {
   /** The part that serves these patterns; the client calls it in-process when that part is booted here. */
   readonly part: PartName;
   readonly patterns: P;
 }
 
-export function defineContract<P extends Record<string, PatternDef<any, any>>>(c: ContractDef<P>): ContractDef<P> {
+export function defineContract<P extends Record<string, PatternDef<any, any>>>(
+  c: ContractDef<P>,
+): ContractDef<P> {
   return c;
 }
 
@@ -53,7 +57,8 @@ export function rpcClient<C extends ContractDef>(contract: C, name: string): Typ
     static readonly contract = contract;
     constructor(channel: RpcChannel) {
       for (const [method, def] of Object.entries(contract.patterns)) {
-        (this as Record<string, unknown>)[method] = (req: unknown, opts?: CallOptions) => channel.call(def, req, opts);
+        (this as Record<string, unknown>)[method] = (req: unknown, opts?: CallOptions) =>
+          channel.call(def, req, opts);
       }
     }
   };

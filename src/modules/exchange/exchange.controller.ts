@@ -1,0 +1,47 @@
+// HTTP and RPC doors of the exchange: POST/GET /exchange, the rate table, the SSE stream and exchange.convert.
+import { Body, Controller, Get, HttpCode, Post, Query, Sse, type MessageEvent } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { map, type Observable } from 'rxjs';
+import { Public } from '../../platform/http/access.decorator.js';
+import { RpcHandler } from '../../platform/transport/rpc-handler.decorator.js';
+import { exchangeContract, type Conversion, type RateTable } from './contract.js';
+import { ConvertDto } from './dto/convert.dto.js';
+import { ExchangeService } from './exchange.service.js';
+
+@ApiTags('exchange')
+@Public()
+@Controller('exchange')
+export class ExchangeController {
+  constructor(private readonly exchange: ExchangeService) {}
+
+  @Post()
+  @HttpCode(200)
+  convert(@Body() dto: ConvertDto): Conversion {
+    return this.exchange.convert(dto);
+  }
+
+  @Get()
+  convertQuery(@Query() dto: ConvertDto): Conversion {
+    return this.exchange.convert(dto);
+  }
+
+  @Get('rates')
+  rates(): RateTable {
+    return this.exchange.rates();
+  }
+
+  @Sse('stream')
+  stream(): Observable<MessageEvent> {
+    return this.exchange.stream().pipe(map((data) => ({ type: 'conversion', data })));
+  }
+
+  @RpcHandler(exchangeContract.patterns.convert)
+  convertRpc(dto: ConvertDto): Conversion {
+    return this.exchange.convert(dto);
+  }
+
+  @RpcHandler(exchangeContract.patterns.rates)
+  ratesRpc(): RateTable {
+    return this.exchange.rates();
+  }
+}

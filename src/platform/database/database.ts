@@ -1,0 +1,73 @@
+// The role's PostgreSQL connection (TypeORM), built from the entities and migrations of the booted parts.
+// Migrations run at boot under an advisory lock, so replicas starting together do not race.
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { createLogger } from '../logging/logger.js';
+
+const MIGRATION_LOCK = 7_277_001;
+
+@Injectable()
+export class Database {
+  private readonly log = createLogger('database');
+
+  constructor(readonly dataSource: DataSource | undefined) {}
+
+  get enabled(): boolean {
+    return this.dataSource !== undefined;
+  }
+
+  /** The DataSource; throws for a role that owns no tables. */
+  get source(): DataSource {
+    if (!this.dataSource) throw new Error('this role has no database');
+    return this.dataSource;
+  }
+
+  async ping(): Promise<void> {
+    await this.source.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    if (this.dataSource?.isInitialized) {
+      await this.dataSource.destroy();
+      this.log.info('closed database pool');
+    }
+  }
+}
+
+export function createDataSource(opts: {
+  url: string;
+  entities: NonNullable<ConstructorParameters<typeof DataSource>[0]['entities']>;
+  migrations: NonNullable<ConstructorParameters<typeof DataSource>[0]['migrations']>;
+  poolSize?: number;
+  applicationName: string;
+}): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: opts.url,
+    entities: opts.entities,
+    migrations: opts.migrations,
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    extra: {
+      max: opts.poolSize ?? 10,
+      application_name: opts.applicationName,
+      connectionTimeoutMillis: 5000,
+    },
+  });
+}
+
+/** Connects and runs this role's pending migrations under an advisory lock. */
+export async function openDatabase(ds: DataSource): Promise<string[]> {
+  await ds.initialize();
+  const runner = ds.createQueryRunner();
+  try {
+    await runner.connect();
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const ran = await ds.runMigrations({ transaction: 'each' });
+    return ran.map((m) => m.name);
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await runner.release();
+  }
+}

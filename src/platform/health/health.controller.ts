@@ -1,0 +1,76 @@
+// Liveness checks nothing external; readiness checks the database, the peers and module checks, each bounded.
+import { Controller, Get } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+  type HealthIndicatorFunction,
+} from '@nestjs/terminus';
+import { BootContext } from '../boot-context.js';
+import { Public } from '../http/access.decorator.js';
+import { RpcHub } from '../transport/rpc-hub.js';
+import { Lifecycle } from '../shutdown/lifecycle.js';
+import { Database } from '../database/database.js';
+import { ReadinessRegistry } from './readiness.registry.js';
+
+@ApiTags('operations')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicator: HealthIndicatorService,
+    private readonly boot: BootContext,
+    private readonly lifecycle: Lifecycle,
+    private readonly hub: RpcHub,
+    private readonly database: Database,
+    private readonly readiness: ReadinessRegistry,
+  ) {}
+
+  @Public()
+  @Get('live')
+  @HealthCheck()
+  live() {
+    return this.health.check([
+      () => this.indicator.check('process').up({ uptimeS: Math.round(process.uptime()) }),
+    ]);
+  }
+
+  @Public()
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    const timeout = this.boot.platform.healthTimeoutMs;
+    const checks: HealthIndicatorFunction[] = [
+      () =>
+        this.lifecycle.isShuttingDown
+          ? this.indicator.check('lifecycle').down({ message: 'shutting down' })
+          : this.indicator.check('lifecycle').up({}),
+    ];
+    if (this.database.enabled) {
+      checks.push(() =>
+        this.indicator
+          .check('database')
+          .attempt(() => this.database.ping())
+          .withTimeout(timeout),
+      );
+    }
+    for (const peer of this.boot.peers.values()) {
+      checks.push(() =>
+        this.indicator
+          .check(`peer:${peer.role}`)
+          .attempt(() => this.hub.ping(peer.part, timeout))
+          .withTimeout(timeout),
+      );
+    }
+    for (const [key, check] of this.readiness.entries()) {
+      checks.push(() =>
+        this.indicator
+          .check(key)
+          .attempt(({ signal }) => check(signal))
+          .withTimeout(timeout),
+      );
+    }
+    return this.health.check(checks);
+  }
+}

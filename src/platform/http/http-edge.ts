@@ -1,0 +1,57 @@
+// Fastify-level plumbing for every role: request ids, access logs, latency metrics and problem responses for
+// errors raised before Nest sees the request (malformed JSON, oversized bodies, unknown routes).
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { createLogger } from '../logging/logger.js';
+import { acceptRequestId, requestContext } from '../logging/request-context.js';
+import { httpDuration } from '../metrics/metrics.js';
+import { ProblemFilter } from './problem.filter.js';
+import { DtoValidationPipe } from '../validation/validation.pipe.js';
+
+const log = createLogger('http');
+
+export function fastifyOptions(bodyLimit: number) {
+  return {
+    bodyLimit,
+    logger: false,
+    requestIdHeader: false as const,
+    genReqId: (req: { headers: Record<string, unknown> }) => acceptRequestId(req.headers['x-request-id']),
+    forceCloseConnections: 'idle' as const,
+    return503OnClosing: true,
+  };
+}
+
+export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLimit: number }): void {
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+
+  fastify.addHook('onRequest', (req, reply, done) => {
+    reply.header('x-request-id', req.id);
+    requestContext.run({ requestId: String(req.id) }, done);
+  });
+  fastify.addHook('onResponse', (req, reply, done) => {
+    const route = routeOf(req);
+    const status = reply.statusCode;
+    const seconds = reply.elapsedTime / 1000;
+    httpDuration.observe(
+      {
+        method: req.method,
+        route,
+        status: String(status),
+        outcome: status >= 500 ? 'error' : status >= 400 ? 'rejected' : 'ok',
+      },
+      seconds,
+    );
+    log.info(
+      { requestId: req.id, method: req.method, url: req.url, status, ms: reply.elapsedTime },
+      'request completed',
+    );
+    done();
+  });
+  // Nest routes Fastify's own errors (body parsing, limits) and unknown routes through the global filter.
+  app.useGlobalFilters(new ProblemFilter(limits));
+  app.useGlobalPipes(new DtoValidationPipe());
+}
+
+function routeOf(req: FastifyRequest): string {
+  return req.routeOptions?.url ?? 'unmatched';
+}

@@ -1,0 +1,36 @@
+// Settings every role reads. Module-specific settings live beside their modules.
+import { defineSettings, type SettingsOf } from './config/settings.js';
+import { int, oneOf, port, str, url, bool } from './config/parsers.js';
+
+export const platformSettings = defineSettings({
+  nodeEnv: {
+    env: 'NODE_ENV',
+    default: 'development',
+    parse: oneOf(['development', 'production', 'test'] as const),
+  },
+  httpHost: { env: 'HTTP_HOST', default: '0.0.0.0', parse: str() },
+  httpPort: { env: 'HTTP_PORT', default: 3000, parse: port() },
+  httpBodyLimit: { env: 'HTTP_BODY_LIMIT_BYTES', default: 1_048_576, parse: int({ min: 1024 }) },
+  tcpHost: { env: 'TCP_HOST', default: '0.0.0.0', parse: str() },
+  tcpPort: { env: 'TCP_PORT', default: 4000, parse: port() },
+  databaseUrl: { env: 'DATABASE_URL', optional: true, secret: true, parse: url(['postgres', 'postgresql']) },
+  dataDir: { env: 'DATA_DIR', default: './data', parse: str() },
+  logLevel: {
+    env: 'LOG_LEVEL',
+    default: 'info',
+    parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+  },
+  shutdownGraceMs: { env: 'SHUTDOWN_GRACE_MS', default: 10_000, parse: int({ min: 100 }) },
+  shutdownDrainDelayMs: { env: 'SHUTDOWN_DRAIN_DELAY_MS', default: 0, parse: int({ min: 0 }) },
+  healthTimeoutMs: { env: 'HEALTH_TIMEOUT_MS', default: 1000, parse: int({ min: 10 }) },
+  rpcTimeoutMs: { env: 'RPC_TIMEOUT_MS', default: 5000, parse: int({ min: 1 }) },
+  rpcRetries: { env: 'RPC_RETRIES', default: 3, parse: int({ min: 0, max: 10 }) },
+  rpcMaxMessageBytes: { env: 'RPC_MAX_MESSAGE_BYTES', default: 4 * 1_048_576, parse: int({ min: 1024 }) },
+  rpcResolveEveryMs: { env: 'RPC_RESOLVE_EVERY_MS', default: 5000, parse: int({ min: 0 }) },
+  rpcTls: { env: 'RPC_TLS', default: false, parse: bool() },
+  rpcTlsCert: { env: 'RPC_TLS_CERT', optional: true, parse: str() },
+  rpcTlsKey: { env: 'RPC_TLS_KEY', optional: true, secret: true, parse: str() },
+  rpcTlsCa: { env: 'RPC_TLS_CA', optional: true, parse: str() },
+});
+
+export type PlatformSettings = SettingsOf<typeof platformSettings>;

@@ -1,0 +1,77 @@
+// @RpcHandler(contract.patterns.x) marks a controller method as the handler of a pattern. The same wrapped
+// function serves the Nest TCP listener and in-process calls: it validates the payload against the method's DTO,
+// runs in the caller's request context, records metrics and turns every failure into a wire error.
+import { MessagePattern, RpcException, type TcpContext } from '@nestjs/microservices';
+import 'reflect-metadata';
+import { AppError } from '../errors/app-error.js';
+import { createLogger } from '../logging/logger.js';
+import { acceptRequestId, requestContext } from '../logging/request-context.js';
+import { rpcDuration } from '../metrics/metrics.js';
+import { isDtoClass, validateDto } from '../validation/validate.js';
+import type { PatternDef } from './contract.js';
+
+export const RPC_HANDLER = Symbol('polyrole:rpc-handler');
+
+export interface RpcHandlerMeta {
+  def: PatternDef;
+  /** Runs the handler on `instance` with a raw payload; resolves with the result or rejects with an AppError. */
+  run(
+    instance: object,
+    data: unknown,
+    requestId: string | undefined,
+    transport: 'tcp' | 'local',
+  ): Promise<unknown>;
+}
+
+const log = createLogger('rpc');
+
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  log.error({ err }, 'unexpected error in RPC handler');
+  return new AppError(500, 'internal', 'Internal error');
+}
+
+export function RpcHandler(def: PatternDef): MethodDecorator {
+  return (target, key, descriptor: PropertyDescriptor) => {
+    const original = descriptor.value as (payload: unknown) => unknown;
+    const [paramType] = (Reflect.getMetadata('design:paramtypes', target, key) ?? []) as unknown[];
+    const dto = isDtoClass(paramType) ? paramType : undefined;
+
+    const meta: RpcHandlerMeta = {
+      def,
+      async run(instance, data, rid, transport) {
+        const requestId = acceptRequestId(rid);
+        const started = process.hrtime.bigint();
+        return requestContext.run({ requestId }, async () => {
+          let outcome = 'ok';
+          try {
+            const payload = dto ? validateDto(dto, data) : data;
+            return await original.call(instance, payload);
+          } catch (err) {
+            const e = toAppError(err);
+            outcome = e.status >= 500 ? 'error' : 'rejected';
+            throw e;
+          } finally {
+            const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+            rpcDuration.observe({ pattern: def.pattern, side: 'server', transport, outcome }, seconds);
+            log.debug({ pattern: def.pattern, transport, outcome, ms: seconds * 1000 }, 'rpc handled');
+          }
+        });
+      },
+    };
+
+    // What the Nest TCP listener calls: (data, context) with the caller's metadata on the context.
+    descriptor.value = async function (this: object, data: unknown, ctx?: TcpContext) {
+      const metadata = ctx?.getMetadata?.() as Record<string, unknown> | undefined;
+      try {
+        return await meta.run(this, data, metadata?.requestId as string | undefined, 'tcp');
+      } catch (err) {
+        throw new RpcException((err as AppError).toWire());
+      }
+    };
+    Object.defineProperty(descriptor.value, 'name', { value: String(key) });
+    Reflect.defineMetadata(RPC_HANDLER, meta, descriptor.value);
+    MessagePattern(def.pattern)(target, key, descriptor);
+    return descriptor;
+  };
+}

@@ -1,0 +1,193 @@
+// The one way to call another part: in-process when the part is booted here (serialised copies, same errors),
+// otherwise over Nest TCP to the role that hosts it. Timeouts, retries of idempotent patterns, metrics and the
+// request id are handled here for every caller.
+import { Injectable } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { BootContext } from '../boot-context.js';
+import { AppError } from '../errors/app-error.js';
+import { createLogger } from '../logging/logger.js';
+import { currentRequestId, newRequestId } from '../logging/request-context.js';
+import { rpcDuration } from '../metrics/metrics.js';
+import type { PartName } from '../../roles/role-table.js';
+import type { CallOptions, ContractDef, PatternDef, RpcChannel } from './contract.js';
+import { RpcRegistry } from './rpc-registry.js';
+import { TcpPool } from './tcp-pool.js';
+import { unavailable } from './tcp-connection.js';
+
+const RETRIABLE = new Set(['peer_unavailable', 'rpc_timeout']);
+export const PING_PATTERN = 'platform.ping';
+
+function copy<T>(value: T): T {
+  return value === undefined ? value : JSON.parse(JSON.stringify(value));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export interface PeerState {
+  part: PartName;
+  role: string;
+  local: boolean;
+  up: boolean;
+  connections: Array<{ address: string; state: string }>;
+}
+
+export function tlsOptions(p: BootContext['platform']): ConnectionOptions | undefined {
+  if (!p.rpcTls) return undefined;
+  return {
+    ca: p.rpcTlsCa ? readFileSync(p.rpcTlsCa) : undefined,
+    cert: p.rpcTlsCert ? readFileSync(p.rpcTlsCert) : undefined,
+    key: p.rpcTlsKey ? readFileSync(p.rpcTlsKey) : undefined,
+    servername: undefined,
+    checkServerIdentity: () => undefined,
+  };
+}
+
+@Injectable()
+export class RpcHub {
+  private readonly log = createLogger('rpc-client');
+  private readonly pools = new Map<PartName, TcpPool>();
+
+  constructor(
+    private readonly boot: BootContext,
+    private readonly registry: RpcRegistry,
+  ) {}
+
+  /** Opens connections to every remote peer a booted part calls. */
+  async start(): Promise<void> {
+    const tls = tlsOptions(this.boot.platform);
+    for (const peer of this.boot.peers.values()) {
+      const pool = new TcpPool({
+        name: peer.role,
+        addresses: peer.addresses,
+        tls,
+        maxMessageChars: this.boot.platform.rpcMaxMessageBytes,
+        resolveEveryMs: this.boot.platform.rpcResolveEveryMs,
+        onEvent: (e) =>
+          e.state === 'down'
+            ? this.log.warn({ peer: peer.role, address: e.address, error: e.error }, 'peer connection down')
+            : this.log.info({ peer: peer.role, address: e.address, state: e.state }, 'peer connection'),
+      });
+      this.pools.set(peer.part, pool);
+      await pool.start();
+    }
+  }
+
+  channel(contract: ContractDef): RpcChannel {
+    return { call: (def, req, opts) => this.call(contract.part, def, req, opts) };
+  }
+
+  async call<Req, Res>(
+    part: PartName,
+    def: PatternDef<Req, Res>,
+    req: Req,
+    opts?: CallOptions,
+  ): Promise<Res> {
+    const requestId = currentRequestId() ?? newRequestId();
+    const timeoutMs = opts?.timeoutMs ?? this.boot.platform.rpcTimeoutMs;
+    const deadline = Date.now() + timeoutMs;
+    const local = this.boot.isLocal(part);
+    const transport = local ? 'local' : 'tcp';
+    const started = process.hrtime.bigint();
+    for (let attempt = 0; ; attempt++) {
+      const remaining = Math.max(1, deadline - Date.now());
+      try {
+        const res = local
+          ? await this.callLocal(def.pattern, req, requestId, remaining)
+          : await this.callRemote(part, def.pattern, req, requestId, remaining);
+        this.observe(def.pattern, transport, 'ok', started);
+        return res as Res;
+      } catch (e) {
+        const err =
+          e instanceof AppError ? e : new AppError(502, 'rpc_error', String((e as Error)?.message ?? e));
+        const backoff = 50 * 2 ** attempt;
+        const retry =
+          def.idempotent &&
+          RETRIABLE.has(err.code) &&
+          attempt < this.boot.platform.rpcRetries &&
+          Date.now() + backoff < deadline;
+        if (!retry) {
+          this.observe(def.pattern, transport, err.status >= 500 ? 'error' : 'rejected', started);
+          if (err.status >= 500)
+            this.log.warn({ pattern: def.pattern, code: err.code, err: err.message }, 'rpc failed');
+          throw err;
+        }
+        await sleep(backoff);
+      }
+    }
+  }
+
+  private observe(pattern: string, transport: string, outcome: string, started: bigint): void {
+    rpcDuration.observe(
+      { pattern, side: 'client', transport, outcome },
+      Number(process.hrtime.bigint() - started) / 1e9,
+    );
+  }
+
+  private async callLocal(
+    pattern: string,
+    req: unknown,
+    requestId: string,
+    timeoutMs: number,
+  ): Promise<unknown> {
+    const handler = this.registry.get(pattern);
+    if (!handler) throw new AppError(501, 'no_handler', `no handler for ${pattern} in this process`);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new AppError(504, 'rpc_timeout', `${pattern} timed out after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      const result = await Promise.race([
+        handler.meta.run(handler.instance, copy(req), requestId, 'local'),
+        timeout,
+      ]);
+      return copy(result);
+    } catch (err) {
+      // A fresh error, as if it had crossed the wire: callers cannot tell local from remote.
+      throw err instanceof AppError ? AppError.fromWire(err.toWire()) : err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private callRemote(part: PartName, pattern: string, req: unknown, requestId: string, timeoutMs: number) {
+    const pool = this.pools.get(part);
+    if (!pool) return Promise.reject(unavailable(part, 'no peer configured'));
+    return pool.send(pattern, req, { requestId }, timeoutMs);
+  }
+
+  /** Readiness probe for a peer: a real round trip with a bounded time. */
+  async ping(part: PartName, timeoutMs: number): Promise<void> {
+    if (this.boot.isLocal(part)) return;
+    const pool = this.pools.get(part);
+    if (!pool) throw unavailable(part, 'no peer configured');
+    await pool.send(PING_PATTERN, {}, { requestId: currentRequestId() ?? newRequestId() }, timeoutMs);
+  }
+
+  peerStates(): PeerState[] {
+    return [...this.boot.peers.values()].map((p) => {
+      const pool = this.pools.get(p.part);
+      return {
+        part: p.part,
+        role: p.role,
+        local: false,
+        up: pool?.isUp ?? false,
+        connections: pool?.states() ?? [],
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const [part, pool] of this.pools) {
+      const closed = await pool.close();
+      for (const address of closed)
+        this.log.info({ peer: part, address }, `closed rpc client ${part} ${address}`);
+    }
+    this.pools.clear();
+  }
+}

@@ -1,0 +1,44 @@
+// The one validation step for HTTP bodies/queries and RPC payloads: class-validator DTOs with whitelist,
+// forbidNonWhitelisted and transform, turned into a 400 AppError listing every field problem.
+import type { Type } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+import { AppError, type FieldProblem } from '../errors/app-error.js';
+
+function flatten(errors: ValidationError[], prefix = ''): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  for (const e of errors) {
+    const field = prefix ? `${prefix}.${e.property}` : e.property;
+    for (const message of Object.values(e.constraints ?? {})) out.push({ field, message });
+    if (e.children?.length) out.push(...flatten(e.children, field));
+  }
+  return out;
+}
+
+export function validationError(problems: FieldProblem[], status = 400): AppError {
+  const detail = problems.map((p) => p.message).join('; ');
+  return new AppError(status, 'validation_failed', detail || 'Invalid input', problems);
+}
+
+/** Validates plain input against a DTO class and returns the typed instance, or throws a 400 AppError. */
+export function validateDto<T extends object>(cls: Type<T>, input: unknown): T {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new AppError(400, 'validation_failed', 'Expected a JSON object', []);
+  }
+  const instance = plainToInstance(cls, input, { enableImplicitConversion: false }) as T;
+  const errors = validateSync(instance, {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    validationError: { target: false, value: false },
+  });
+  if (errors.length > 0) throw validationError(flatten(errors));
+  return instance;
+}
+
+const PRIMITIVES = new Set<unknown>([String, Number, Boolean, Object, Array]);
+
+/** Whether a parameter type is a DTO class worth validating (not a primitive or an interface-erased Object). */
+export function isDtoClass(t: unknown): t is Type<object> {
+  return typeof t === 'function' && !PRIMITIVES.has(t);
+}

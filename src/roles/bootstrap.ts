@@ -1,0 +1,285 @@
+// Boots the roles named by ROLE: resolves and validates every setting the booted parts need, starts the
+// database (embedded when DATABASE_URL is unset), opens exactly the role's listeners and owns graceful shutdown.
+import 'reflect-metadata';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { DataSource } from 'typeorm';
+import { BootContext, type PeerTarget } from '../platform/boot-context.js';
+import { hostPortList } from '../platform/config/parsers.js';
+import { ConfigError, resolveSettings, type SettingsSchema } from '../platform/config/settings.js';
+import { Database, createDataSource, openDatabase } from '../platform/database/database.js';
+import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js';
+import { configureHttpEdge, fastifyOptions } from '../platform/http/http-edge.js';
+import { unmarkedRoutes } from '../platform/http/route-access.check.js';
+import { configureRootLogger, createLogger, NestPinoLogger } from '../platform/logging/logger.js';
+import { startDefaultMetrics } from '../platform/metrics/metrics.js';
+import { JOB, type Job, type ModulePart } from '../platform/part.js';
+import { platformSettings } from '../platform/platform.settings.js';
+import { PlatformModule } from '../platform/platform.module.js';
+import { Lifecycle } from '../platform/shutdown/lifecycle.js';
+import { RpcHub, tlsOptions } from '../platform/transport/rpc-hub.js';
+import { PARTS } from './parts.js';
+import {
+  hostRoleOf,
+  parseRoles,
+  partsOf,
+  RoleSelectionError,
+  type PartName,
+  type RoleName,
+} from './role-table.js';
+
+export class BootError extends Error {}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    return String(pkg.version);
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The peer-address setting of a part, e.g. EXCHANGE_ADDR defaulting to exchange:4000. */
+function peerSetting(part: PartName) {
+  const role = hostRoleOf(part);
+  const env = `${role.toUpperCase().replace(/-/g, '_')}_ADDR`;
+  return {
+    role,
+    env,
+    schema: { addresses: { env, default: [{ host: role, port: 4000 }], parse: hostPortList() } },
+  };
+}
+
+export interface Resolved {
+  roles: RoleName[];
+  parts: ModulePart[];
+  boot: BootContext;
+}
+
+/** Parses ROLE and every setting at once. Throws BootError with one message naming every problem. */
+export function resolveBoot(env: Record<string, string | undefined>): Resolved {
+  let roles: RoleName[];
+  try {
+    roles = parseRoles(env.ROLE);
+  } catch (e) {
+    if (e instanceof RoleSelectionError) throw new BootError(e.message);
+    throw e;
+  }
+  if (!env.ROLE || env.ROLE.split(',').some((r) => r.trim().toLowerCase() === 'all')) {
+    // TODO(integration): remove once every part of the role table has landed.
+    roles = roles.filter((r) => partsOf([r]).every((p) => PARTS[p]));
+  }
+  const parts = partsOf(roles).map((name) => {
+    const part = PARTS[name];
+    if (!part) throw new BootError(`part ${name} is not available in this build`);
+    return part;
+  });
+  const source = { env, configDir: resolve(env.CONFIG_DIR ?? './config') };
+  const values = new Map<SettingsSchema, unknown>();
+  const problems: string[] = [];
+  const resolveInto = (schema: SettingsSchema) => {
+    try {
+      values.set(schema, resolveSettings(schema, source));
+    } catch (e) {
+      if (e instanceof ConfigError) problems.push(...e.problems);
+      else throw e;
+    }
+  };
+  resolveInto(platformSettings);
+  for (const part of parts) if (part.settings && !values.has(part.settings)) resolveInto(part.settings);
+
+  const peers = new Map<PartName, PeerTarget>();
+  const local = new Set(parts.map((p) => p.name));
+  for (const part of parts) {
+    for (const contract of part.calls ?? []) {
+      if (local.has(contract.part) || peers.has(contract.part)) continue;
+      const { role, env: name, schema } = peerSetting(contract.part);
+      try {
+        const { addresses } = resolveSettings(schema, source);
+        peers.set(contract.part, { part: contract.part, role, setting: name, addresses });
+      } catch (e) {
+        if (e instanceof ConfigError) problems.push(...e.problems);
+        else throw e;
+      }
+    }
+  }
+  if (problems.length > 0) throw new BootError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  const platform = values.get(platformSettings) as BootContext['platform'];
+  const boot = new BootContext(roles, parts, platform, values, peers, platform.databaseUrl, version());
+  return { roles, parts, boot };
+}
+
+export async function bootstrap(env: Record<string, string | undefined>): Promise<void> {
+  let resolved: Resolved;
+  try {
+    resolved = resolveBoot(env);
+  } catch (e) {
+    if (e instanceof BootError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const { parts, boot } = resolved;
+  const platform = boot.platform;
+  configureRootLogger({ role: boot.roleLabel, level: platform.logLevel });
+  startDefaultMetrics(boot.roleLabel);
+  const log = createLogger('boot');
+  const started = Date.now();
+
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  let dataSource: DataSource | undefined;
+  const entities = parts.flatMap((p) => (p.entities ?? []) as Function[]);
+  const migrations = parts.flatMap((p) => (p.migrations ?? []) as Function[]);
+  const needsDatabase = entities.length > 0 || migrations.length > 0;
+
+  try {
+    if (needsDatabase) {
+      let url = platform.databaseUrl;
+      if (!url) {
+        const pg = await startEmbeddedPostgres({
+          dataDir: resolve(platform.dataDir, 'postgres'),
+          log: (m) => log.info(m),
+        });
+        url = pg.url;
+        stopEmbedded = pg.stop;
+        log.info({ dataDir: resolve(platform.dataDir, 'postgres') }, 'embedded postgres started');
+      }
+      dataSource = createDataSource({
+        url,
+        entities,
+        migrations,
+        applicationName: `polyrole:${boot.roleLabel}`,
+      });
+      const ran = await openDatabase(dataSource);
+      if (ran.length) log.info({ migrations: ran }, 'migrations applied');
+    }
+
+    const app = await NestFactory.create<NestFastifyApplication>(
+      rootModule(parts, boot, dataSource),
+      new FastifyAdapter(fastifyOptions(platform.httpBodyLimit)),
+      { logger: new NestPinoLogger(), abortOnError: false },
+    );
+    configureHttpEdge(app, { bodyLimit: platform.httpBodyLimit });
+    const fastify = app.getHttpAdapter().getInstance();
+    fastify.addHook('onClose', (_i, done) => {
+      log.info(`closed http listener :${platform.httpPort}`);
+      done();
+    });
+
+    const servesRpc = parts.some((p) => (p.serves?.length ?? 0) > 0);
+    if (servesRpc) {
+      const ms = app.connectMicroservice<MicroserviceOptions>({
+        transport: Transport.TCP,
+        options: {
+          host: platform.tcpHost,
+          port: platform.tcpPort,
+          tlsOptions: tlsOptions(platform) as never,
+          maxBufferSize: platform.rpcMaxMessageBytes,
+        },
+      });
+      ms.on('close', () => log.info(`closed tcp listener :${platform.tcpPort}`));
+    }
+
+    const docs = new DocumentBuilder()
+      .setTitle(`polyrole — ${boot.roleLabel}`)
+      .setDescription(`Modules: ${parts.map((p) => p.name).join(', ')}`)
+      .setVersion(boot.version)
+      .build();
+    SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, docs));
+
+    await app.init();
+    const unmarked = unmarkedRoutes(app);
+    if (unmarked.length > 0)
+      throw new BootError(`Routes without @Public() or @Protected(): ${unmarked.join(', ')}`);
+
+    const hub = app.get(RpcHub);
+    await hub.start();
+    if (servesRpc) await app.startAllMicroservices();
+    await app.listen(platform.httpPort, platform.httpHost);
+    log.info(
+      {
+        roles: boot.roles,
+        modules: parts.map((p) => p.name),
+        http: platform.httpPort,
+        ...(servesRpc ? { tcp: platform.tcpPort } : {}),
+        bootMs: Date.now() - started,
+      },
+      'ready',
+    );
+
+    const lifecycle = app.get(Lifecycle);
+    const database = app.get(Database);
+    const job = parts.some((p) => p.job) ? app.get<Job>(JOB) : undefined;
+    let shuttingDown = false;
+
+    const shutdown = async (reason: string, code: number) => {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      lifecycle.beginShutdown();
+      log.info({ reason }, 'shutdown started');
+      const force = setTimeout(() => {
+        log.error({ graceMs: platform.shutdownGraceMs }, 'shutdown grace period exceeded; exiting');
+        process.exit(1);
+      }, platform.shutdownGraceMs);
+      force.unref();
+      try {
+        if (job && reason !== 'job finished') await job.stop();
+        if (platform.shutdownDrainDelayMs > 0)
+          await new Promise((r) => setTimeout(r, platform.shutdownDrainDelayMs));
+        await app.close();
+        await hub.close();
+        await database.close();
+        if (stopEmbedded) {
+          await stopEmbedded();
+          log.info('stopped embedded postgres');
+        }
+        log.info({ exitCode: code }, 'shutdown complete');
+        process.exit(code);
+      } catch (err) {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      }
+    };
+    process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+    process.once('SIGINT', () => void shutdown('SIGINT', 0));
+    process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+    process.on('uncaughtException', (err) => {
+      log.fatal({ err }, 'uncaught exception');
+      void shutdown('uncaught exception', 1);
+    });
+
+    if (job) {
+      const code = await job.run().catch((err) => {
+        log.error({ err }, 'job failed');
+        return 1;
+      });
+      await shutdown('job finished', code);
+    }
+  } catch (err) {
+    if (err instanceof BootError) log.fatal(err.message);
+    else log.fatal({ err }, 'boot failed');
+    process.stderr.write(`boot failed: ${(err as Error).message}\n`);
+    await dataSource?.destroy().catch(() => undefined);
+    await stopEmbedded?.().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+function rootModule(
+  parts: ModulePart[],
+  boot: BootContext,
+  dataSource: DataSource | undefined,
+): DynamicModule {
+  @Module({})
+  class RootModule {}
+  return {
+    module: RootModule,
+    imports: [PlatformModule.forRoot(boot, dataSource), ...parts.map((p) => p.module)],
+  };
+}
