@@ -1,2 +1,4 @@
-// Jest global teardown: replaced by the topology harness's database shutdown.
-export default async function globalTeardown(): Promise<void> {}
+// Jest global teardown: stops the embedded PostgreSQL started by global setup.
+export default async function globalTeardown(): Promise<void> {
+  await globalThis.__polyrolePg?.stop();
+}

@@ -1,0 +1,38 @@
+// The PostgreSQL the e2e suites use: DATABASE_URL when set, else the embedded server started by global setup.
+// Each topology gets a database of its own, so suites never see each other's rows.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+export const URL_ENV = 'POLYROLE_TEST_SERVER_URL';
+
+export function serverUrl(): string {
+  const url = process.env.DATABASE_URL || process.env[URL_ENV];
+  if (!url) throw new Error('no test database: global setup did not run and DATABASE_URL is unset');
+  return url;
+}
+
+/** Creates a fresh database on the test server and returns its URL. */
+export async function freshDatabase(prefix = 'e2e'): Promise<string> {
+  const base = new URL(serverUrl());
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: base.toString() });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  base.pathname = `/${name}`;
+  return base.toString();
+}
+
+/** Runs one query against a database URL with a short-lived client. */
+export async function query<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
