@@ -33,13 +33,16 @@ clients:
 
 # The Secret comes from k8s/secrets.env, which is never committed (copy k8s/secrets.env.example).
 # A Job's pod template is immutable, so the finished echo-client Job is deleted before each apply.
-k8s-apply:
-	@test -f k8s/secrets.env || { echo "k8s/secrets.env is missing: copy k8s/secrets.env.example and fill it in" >&2; exit 1; }
+k8s-apply: k8s/secrets.env
 	$(KUBECTL) -n $(NAMESPACE) delete job echo-client --ignore-not-found
 	$(KUBECTL) apply -k k8s/
 
-k8s-delete:
+# Deletes the namespace and everything in it, the PostgreSQL volume claim included.
+k8s-delete: k8s/secrets.env
 	$(KUBECTL) delete -k k8s/ --ignore-not-found
+
+k8s/secrets.env:
+	@echo "k8s/secrets.env is missing: cp k8s/secrets.env.example k8s/secrets.env and fill it in" >&2; exit 1
 
 # Lets `make clients 5` pass the count as a goal without make trying to build a target named 5.
 ifeq (clients,$(firstword $(MAKECMDGOALS)))
