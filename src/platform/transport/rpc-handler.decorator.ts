@@ -54,7 +54,7 @@ export function RpcHandler(def: PatternDef): MethodDecorator {
           } finally {
             const seconds = Number(process.hrtime.bigint() - started) / 1e9;
             rpcDuration.observe({ pattern: def.pattern, side: 'server', transport, outcome }, seconds);
-            log.debug({ pattern: def.pattern, transport, outcome, ms: seconds * 1000 }, 'rpc handled');
+            log.info({ pattern: def.pattern, transport, outcome, ms: seconds * 1000 }, 'rpc handled');
           }
         });
       },

@@ -1,4 +1,4 @@
 // Jest global teardown: stops the embedded PostgreSQL started by global setup.
-export default async function globalTeardown(): Promise<void> {
+export default async function globalTeardown() {
   await globalThis.__polyrolePg?.stop();
 }

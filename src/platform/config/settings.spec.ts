@@ -1,0 +1,46 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { int } from './parsers.js';
+import { clearConfigFileCache, ConfigError, defineSettings, resolveSettings } from './settings.js';
+
+const schema = defineSettings({
+  port: { env: ['ECHO_PORT', 'SERVER_PORT'], file: { name: 'echo.yaml', key: 'server.port' }, default: 12345, parse: int() },
+  backlog: { env: 'ECHO_BACKLOG', default: 511, parse: int({ min: 1 }) },
+});
+
+function configDir(yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'settings-'));
+  writeFileSync(join(dir, 'echo.yaml'), yaml);
+  clearConfigFileCache();
+  return dir;
+}
+
+describe(resolveSettings.name, () => {
+  it('uses the default when neither env nor file sets a value', () => {
+    expect(resolveSettings(schema, { env: {}, configDir: configDir('') }).port).toBe(12345);
+  });
+
+  it('prefers the config file over the default', () => {
+    expect(resolveSettings(schema, { env: {}, configDir: configDir('server:\n  port: 2000\n') }).port).toBe(2000);
+  });
+
+  it('prefers the environment over the config file, aliases included', () => {
+    const dir = configDir('server:\n  port: 2000\n');
+    expect(resolveSettings(schema, { env: { ECHO_PORT: '3000' }, configDir: dir }).port).toBe(3000);
+    expect(resolveSettings(schema, { env: { SERVER_PORT: '4000' }, configDir: dir }).port).toBe(4000);
+  });
+
+  it('names every offending variable in one error', () => {
+    try {
+      resolveSettings(schema, { env: { ECHO_PORT: 'x', ECHO_BACKLOG: '0' }, configDir: configDir('') });
+      throw new Error('expected a ConfigError');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).problems).toEqual([
+        'ECHO_PORT: must be an integer (got "x")',
+        'ECHO_BACKLOG: must be >= 1 (got "0")',
+      ]);
+    }
+  });
+});
