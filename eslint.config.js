@@ -13,7 +13,8 @@ const moduleBoundaries = MODULES.map((name) => ({
       {
         patterns: [
           {
-            regex: `^\\.\\./(?!${name}/)[^/]+/(?!contract\\.js$).+`,
+            // `../x/...` is a sibling module; `../../...` leaves modules/ (platform/, test/) and is checked below.
+            regex: `^\\.\\./(?!${name}/|\\.\\./)[^/]+/(?!contract\\.js$).+`,
             message: 'Import another module only through its contract.ts.',
           },
           {
