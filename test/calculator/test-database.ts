@@ -1,10 +1,11 @@
-// Stand-in for the shared test harness's PostgreSQL until it lands: DATABASE_URL if set, else the local server.
+// A throw-away schema on the run's test PostgreSQL (see test/harness/database.ts).
 // Each caller gets its own throw-away schema, so suites (and other helpers) sharing the database never collide.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
+import { serverUrl } from '../harness/database.js';
 
-export const TEST_DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_DATABASE_URL = serverUrl();
 
 export interface TestSchema {
   dataSource: DataSource;
