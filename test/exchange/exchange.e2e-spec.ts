@@ -23,7 +23,10 @@ describe.each(TOPOLOGIES)('exchange and generator, %s topology', (kind) => {
   });
 
   it('GET /exchange answers the same as POST, codes trimmed and upper-cased', async () => {
-    const res = await request(exchange).get('/exchange').query({ amount: '100', from: ' usd', to: 'gbp ' }).expect(200);
+    const res = await request(exchange)
+      .get('/exchange')
+      .query({ amount: '100', from: ' usd', to: 'gbp ' })
+      .expect(200);
     expect(res.body).toEqual({ from: 'USD', to: 'GBP', amount: 100, result: 80.19, rate: 0.801887 });
   });
 
@@ -48,7 +51,10 @@ describe.each(TOPOLOGIES)('exchange and generator, %s topology', (kind) => {
   });
 
   it('rejects bad query input on GET /exchange', async () => {
-    const res = await request(exchange).get('/exchange').query({ amount: 'x', from: 'EUR', to: 'USD' }).expect(400);
+    const res = await request(exchange)
+      .get('/exchange')
+      .query({ amount: 'x', from: 'EUR', to: 'USD' })
+      .expect(400);
     expect(res.body.detail).toMatch(/amount must be a number/);
   });
 
@@ -88,19 +94,25 @@ describe.each(TOPOLOGIES)('exchange and generator, %s topology', (kind) => {
     const gen = topo.host('generator');
     const exch = topo.host('exchange');
     await gen.waitForLog((l) => l.requestId === requestId && l.msg === 'request completed');
-    await exch.waitForLog((l) => l.requestId === requestId && l.msg === 'rpc handled' && l.pattern === 'exchange.convert');
+    await exch.waitForLog(
+      (l) => l.requestId === requestId && l.msg === 'rpc handled' && l.pattern === 'exchange.convert',
+    );
   });
 });
 
 describe('generator ticking (GENERATOR_TICK_MS)', () => {
   it('pushes random conversions to the exchange by itself, visible on the stream', async () => {
-    const topo = await Topology.start([{ role: 'exchange' }, { role: 'generator', env: { GENERATOR_TICK_MS: '100' } }]);
+    const topo = await Topology.start([
+      { role: 'exchange' },
+      { role: 'generator', env: { GENERATOR_TICK_MS: '100' } },
+    ]);
     try {
       const events = readEvents(`${topo.get('exchange').url}/exchange/stream`);
       await events.connected;
       const seen = await events.take(3);
       events.close();
-      for (const e of seen) expect(e.data).toMatchObject({ result: expect.any(Number), rate: expect.any(Number) });
+      for (const e of seen)
+        expect(e.data).toMatchObject({ result: expect.any(Number), rate: expect.any(Number) });
     } finally {
       expect(await topo.stop()).toEqual({ exchange: 0, generator: 0 });
     }

@@ -54,7 +54,8 @@ export function readEvents(url: string): SseReader {
     async take(n, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       while (events.length < n) {
-        if (Date.now() > deadline) throw new Error(`only ${events.length} of ${n} SSE events in ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+          throw new Error(`only ${events.length} of ${n} SSE events in ${timeoutMs} ms`);
         await new Promise<void>((r) => {
           wake = r;
           setTimeout(r, 100);

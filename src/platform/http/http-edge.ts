@@ -29,7 +29,9 @@ export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLim
     done();
   });
   // Entered right before the handler: body parsing in between runs on stream callbacks that lose the context.
-  fastify.addHook('preHandler', (req, _reply, done) => requestContext.run({ requestId: String(req.id) }, done));
+  fastify.addHook('preHandler', (req, _reply, done) =>
+    requestContext.run({ requestId: String(req.id) }, done),
+  );
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = routeOf(req);
     const status = reply.statusCode;
