@@ -13,7 +13,7 @@ const moduleBoundaries = MODULES.map((name) => ({
       {
         patterns: [
           {
-            regex: `^\\.\\./(?!${name}/)[^/]+/(?!contract\\.js$).+`,
+            regex: `^\\.\\./(?!${name}/)[^/.][^/]*/(?!contract\\.js$).+`,
             message: 'Import another module only through its contract.ts.',
           },
           {
