@@ -48,7 +48,7 @@ export const echoServerSettings = defineSettings({
   logLevel: {
     env: ['ECHO_LOG_LEVEL', 'LOGGING_LEVEL'],
     file: { name: ECHO_SERVER_FILE, key: 'log.level' },
-    default: 'info',
+    default: 'info' as LogLevel,
     parse: logLevel(),
   },
 });
@@ -77,7 +77,7 @@ export const echoClientSettings = defineSettings({
   logLevel: {
     env: 'CLI_LOG_LEVEL',
     file: { name: ECHO_CLIENT_FILE, key: 'log.level' },
-    default: 'info',
+    default: 'info' as LogLevel,
     parse: logLevel(),
   },
 });
