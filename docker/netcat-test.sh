@@ -53,14 +53,18 @@ case "$mode" in
     port=${2:-12345}
     command -v docker >/dev/null || fail "docker not found"
     if [ -z "$network" ]; then
-      container=$(docker ps -q --filter "label=com.docker.compose.service=$service" | head -n 1)
+      container=$(docker ps -q --filter "label=com.docker.compose.service=$service") ||
+        fail "cannot list containers (is the Docker daemon running?)"
+      container=${container%%$'\n'*}
       [ -n "$container" ] || fail "no running container for compose service \"$service\" (is the stack up?)"
       network=$(docker inspect -f '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}' "$container" |
         awk '{print $1}')
     fi
-    # busybox nc does not close its side when stdin ends; -w bounds the final read instead.
+    # busybox nc does not close its side when stdin ends; -w bounds the final read instead, and its exit status
+    # is ignored so that a failing `docker run` (no daemon, no image, no network) is told apart from a bad reply.
     reply=$(docker run --rm --network "$network" "$BUSYBOX_IMAGE" \
-      sh -c 'printf "%s\n" "$1" | nc -w 3 "$2" "$3"' -- "$message" "$service" "$port" || true)
+      sh -c 'printf "%s\n" "$1" | nc -w 3 "$2" "$3"; exit 0' -- "$message" "$service" "$port") ||
+      fail "docker run on network \"$network\" failed"
     check "$reply"
     ;;
   *)
