@@ -20,12 +20,12 @@ async function ensureNetcat(): Promise<void> {
       'nc is missing and this is not root: install netcat-openbsd (apt-get install -y netcat-openbsd)',
     );
   }
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = (): Promise<unknown> => run('apt-get', ['install', '-y', '-qq', 'netcat-openbsd'], { env });
+  const aptGet = (...args: string[]): Promise<unknown> =>
+    run('env', ['DEBIAN_FRONTEND=noninteractive', 'apt-get', '-qq', ...args]);
   // A fresh machine may have no package lists yet.
-  await install().catch(async () => {
-    await run('apt-get', ['update', '-qq'], { env });
-    await install();
+  await aptGet('install', '-y', 'netcat-openbsd').catch(async () => {
+    await aptGet('update');
+    await aptGet('install', '-y', 'netcat-openbsd');
   });
 }
 
