@@ -160,6 +160,20 @@ describe(EchoClientJob.name, () => {
     expect(info.filter((m) => m.includes('closed connection'))).toHaveLength(1);
   });
 
+  it('stops while retrying a connection and resolves with exit 0', async () => {
+    const unreachable = { host: '127.0.0.1', port: await closedPort() };
+    const job = new EchoClientJob(
+      config({ server: unreachable, lapseMs: 60_000 }),
+      defaultEchoClientDeps(log),
+    );
+    const running = job.run();
+    await log.waitFor(/Could not connect/);
+
+    expect(await job.stop()).toMatchObject({ exitCode: 0, stopped: true, connected: false });
+    expect(await running).toMatchObject({ exitCode: 0 });
+    expect(log.messages('info').at(-1)).toBe('[CLIENT 7] Main loop stopped');
+  });
+
   it('counts a message as failed when the server drops the connection instead of answering', async () => {
     const dropping = createServer((socket) => socket.once('data', () => socket.destroy()));
     const droppingPort = await listenOn(dropping);

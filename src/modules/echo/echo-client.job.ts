@@ -69,6 +69,8 @@ class LineConnection {
         reject(err);
       };
       socket.once('error', onError);
+      // stop() destroys a connecting socket without an error; a no-op once connected.
+      socket.once('close', () => reject(new Error('connection abandoned')));
       socket.once('timeout', () => onError(new Error(`connect timed out after ${timeoutMs} ms`)));
       socket.once('connect', () => {
         socket.off('error', onError);
@@ -119,6 +121,8 @@ class LineConnection {
 export class EchoClientJob {
   private readonly abort = new AbortController();
   private connection: LineConnection | undefined;
+  /** A socket still connecting, so stop() can abandon it at once. */
+  private connecting: Socket | undefined;
   private running: Promise<EchoClientResult> | undefined;
   private stopped = false;
   private readonly tag: string;
@@ -143,6 +147,7 @@ export class EchoClientJob {
     this.stopped = true;
     this.abort.abort();
     this.connection?.close();
+    this.connecting?.destroy();
     return this.run();
   }
 
@@ -157,6 +162,7 @@ export class EchoClientJob {
         this.connection = await this.connectWithin(deadline);
         if (!this.connection) break;
         connected = true;
+        if (this.stopped) break;
       }
       sent++;
       const message = Buffer.from(`${this.tag} Message N°${sent} sent`);
@@ -192,19 +198,17 @@ export class EchoClientJob {
     let backoff = BACKOFF_INITIAL_MS;
     while (!this.stopped) {
       try {
+        this.connecting = connect(this.config.server);
         const conn = await LineConnection.open(
-          connect(this.config.server),
+          this.connecting,
           this.config.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS,
         );
-        if (this.stopped) {
-          conn.close();
-          return undefined;
-        }
         logger.debug(`${this.tag} Connected to ${this.address}`);
         return conn;
       } catch (err) {
+        if (this.stopped) return undefined;
         const left = deadline - now();
-        if (left <= 0 || this.stopped) {
+        if (left <= 0) {
           logger.error(`${this.tag} Could not connect to ${this.address}: ${(err as Error).message}`);
           return undefined;
         }
@@ -214,6 +218,8 @@ export class EchoClientJob {
         );
         await sleep(wait, this.abort.signal);
         backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+      } finally {
+        this.connecting = undefined;
       }
     }
     return undefined;
