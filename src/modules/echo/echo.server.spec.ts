@@ -118,6 +118,17 @@ describe(EchoServer.name, () => {
     expect(server.stats()).toMatchObject({ oversizedLines: 1, openConnections: 1 });
   });
 
+  it('accepts a line of exactly the maximum length, even when it arrives in pieces', async () => {
+    await start({ maxLineBytes: 100 });
+    const socket = await client();
+    const line = Buffer.concat([Buffer.alloc(100, 0x63), Buffer.from('\n')]);
+    await writeAll(socket, line.subarray(0, 60));
+    await new Promise((resolve) => setImmediate(resolve));
+    socket.write(line.subarray(60));
+    expect(await readBytes(socket, line.length)).toEqual(line);
+    expect(server.stats().oversizedLines).toBe(0);
+  });
+
   it('rejects an unterminated line as soon as it passes the limit', async () => {
     await start({ maxLineBytes: 100 });
     const offender = await client();
