@@ -176,7 +176,7 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
     const servesRpc = parts.some((p) => (p.serves?.length ?? 0) > 0);
     let tcpClosed: Promise<void> = Promise.resolve();
     if (servesRpc) {
-      const ms = app.connectMicroservice<MicroserviceOptions>({
+      app.connectMicroservice<MicroserviceOptions>({
         transport: Transport.TCP,
         options: {
           host: platform.tcpHost,
