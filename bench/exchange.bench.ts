@@ -23,9 +23,15 @@ const BODY = JSON.stringify({ amount: 2500.5, from: 'CAD', to: 'USD' });
 const REQUEST = { amount: 2500.5, from: 'CAD', to: 'USD' };
 
 function hubFor(parts: ModulePart[], peers: BootContext['peers'], registry: RpcRegistry): RpcHub {
-  const platform = resolveSettings(platformSettings, { env: { RPC_TIMEOUT_MS: '10000' }, configDir: '/nonexistent' });
+  const platform = resolveSettings(platformSettings, {
+    env: { RPC_TIMEOUT_MS: '10000' },
+    configDir: '/nonexistent',
+  });
   const values = new Map([[exchangeSettings, { rates: DEFAULT_RATES }]]);
-  return new RpcHub(new BootContext(['generator'], parts, platform, values, peers, undefined, 'bench'), registry);
+  return new RpcHub(
+    new BootContext(['generator'], parts, platform, values, peers, undefined, 'bench'),
+    registry,
+  );
 }
 
 async function inFlight(n: number, seconds: number, call: () => Promise<unknown>): Promise<number> {
@@ -81,7 +87,13 @@ export async function run(): Promise<BenchRow[]> {
   const all = await startRole('all', { RPC_TIMEOUT_MS: '10000' });
   const fastify = await startScript(resolve(ROOT, 'bench/baselines/fastify-exchange.mjs'));
   try {
-    const load = { method: 'POST' as const, path: '/exchange', body: BODY, connections: 32, seconds: SECONDS };
+    const load = {
+      method: 'POST' as const,
+      path: '/exchange',
+      body: BODY,
+      connections: 32,
+      seconds: SECONDS,
+    };
     await httpLoad({ ...load, port: all.httpPort, seconds: 1 });
     await httpLoad({ ...load, port: fastify.httpPort, seconds: 1 });
     const base = await httpLoad({ ...load, port: fastify.httpPort });
@@ -98,7 +110,12 @@ export async function run(): Promise<BenchRow[]> {
     const peers: BootContext['peers'] = new Map([
       [
         'exchange',
-        { part: 'exchange', role: 'exchange', setting: 'EXCHANGE_ADDR', addresses: hostPortList()(`127.0.0.1:${exchange.tcpPort}`) },
+        {
+          part: 'exchange',
+          role: 'exchange',
+          setting: 'EXCHANGE_ADDR',
+          addresses: hostPortList()(`127.0.0.1:${exchange.tcpPort}`),
+        },
       ],
     ]);
     const hub = hubFor([{ name: 'generator' } as ModulePart], peers, {} as RpcRegistry);
@@ -110,27 +127,49 @@ export async function run(): Promise<BenchRow[]> {
     await inFlight(32, 1, () => client.convert(REQUEST));
     const base = await inFlight(32, SECONDS, () => rawc.call(REQUEST));
     const ours = await inFlight(32, SECONDS, () => client.convert(REQUEST));
-    rows.push(row('exchange.convert remote (typed client, Nest TCP) vs raw JSON over net, 32 in flight', ours, base, 'calls/s', '>= 0.5x'));
+    rows.push(
+      row(
+        'exchange.convert remote (typed client, Nest TCP) vs raw JSON over net, 32 in flight',
+        ours,
+        base,
+        'calls/s',
+        '>= 0.5x',
+      ),
+    );
     rawc.close();
     await hub.close();
-    rows.push(row('idle RSS of ROLE=exchange', exchange.rssMb(), 150, 'MB', '<= 150 MB (ratio = RSS / target)'));
+    rows.push(
+      row('idle RSS of ROLE=exchange', exchange.rssMb(), 150, 'MB', '<= 150 MB (ratio = RSS / target)'),
+    );
   } finally {
     await Promise.all([exchange.stop(), raw.stop()]);
   }
 
   // (c) the colocated call (in-process through the hub: copies, validation, context, metrics) vs a direct call.
-  const service = new ExchangeService({ settings: () => ({ rates: DEFAULT_RATES }) } as unknown as BootContext);
+  const service = new ExchangeService({
+    settings: () => ({ rates: DEFAULT_RATES }),
+  } as unknown as BootContext);
   const controller = new ExchangeController(service);
   const meta = Reflect.getMetadata(RPC_HANDLER, ExchangeController.prototype.convertRpc) as RpcHandlerMeta;
   const registry = { get: () => ({ meta, instance: controller }) } as unknown as RpcRegistry;
-  const local = new ExchangeClient(hubFor([{ name: 'exchange' } as ModulePart], new Map(), registry).channel(ExchangeClient.contract));
+  const local = new ExchangeClient(
+    hubFor([{ name: 'exchange' } as ModulePart], new Map(), registry).channel(ExchangeClient.contract),
+  );
   const book = new RateBook(DEFAULT_RATES);
   const direct = async () => book.convert(REQUEST);
   await inFlight(1, 0.5, direct);
   await inFlight(1, 0.5, () => local.convert(REQUEST));
   const base = await inFlight(1, SECONDS / 2, direct);
   const ours = await inFlight(1, SECONDS / 2, () => local.convert(REQUEST));
-  rows.push(row('exchange.convert colocated (typed client in-process) vs direct function call', ours, base, 'calls/s', 'report'));
+  rows.push(
+    row(
+      'exchange.convert colocated (typed client in-process) vs direct function call',
+      ours,
+      base,
+      'calls/s',
+      'report',
+    ),
+  );
 
   // Boot-to-ready with an existing database (the exchange owns no tables; ROLE=all migrates once, then reuses).
   const boots: number[] = [];
@@ -140,6 +179,14 @@ export async function run(): Promise<BenchRow[]> {
     await p.stop();
   }
   const bootMs = boots.sort((a, b) => a - b)[1];
-  rows.push(row('boot to ready, ROLE=exchange (median of 3)', bootMs, 2000, 'ms', '<= 2000 ms (ratio = time / target)'));
+  rows.push(
+    row(
+      'boot to ready, ROLE=exchange (median of 3)',
+      bootMs,
+      2000,
+      'ms',
+      '<= 2000 ms (ratio = time / target)',
+    ),
+  );
   return rows;
 }

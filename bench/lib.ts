@@ -37,7 +37,10 @@ export interface Spawned {
 }
 
 /** Starts `node dist/main.js` with ROLE and env; resolves once /health/ready answers 200. */
-export async function startRole(role: string, env: Record<string, string> = {}): Promise<Spawned & { readyMs: number }> {
+export async function startRole(
+  role: string,
+  env: Record<string, string> = {},
+): Promise<Spawned & { readyMs: number }> {
   const httpPort = await freePort();
   const tcpPort = await freePort();
   const started = performance.now();
@@ -69,7 +72,10 @@ export async function startRole(role: string, env: Record<string, string> = {}):
 
 /** Runs a plain Node script (a baseline server) in its own process; it prints its port on stdout. */
 export async function startScript(file: string, env: Record<string, string> = {}): Promise<Spawned> {
-  const child = spawn(process.execPath, [file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [file], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<number>((done, fail) => {
     child.stdout!.once('data', (b: Buffer) => done(Number(b.toString().trim())));
     child.once('exit', (c) => fail(new Error(`${file} exited with ${c}`)));
@@ -139,7 +145,9 @@ export async function httpLoad(opts: {
           `${opts.method} ${opts.path} HTTP/1.1`,
           'host: 127.0.0.1',
           ...Object.entries(extra).map(([k, v]) => `${k}: ${v}`),
-          ...(opts.body ? ['content-type: application/json', `content-length: ${Buffer.byteLength(opts.body)}`] : []),
+          ...(opts.body
+            ? ['content-type: application/json', `content-length: ${Buffer.byteLength(opts.body)}`]
+            : []),
         ].join('\r\n');
         sentAt = performance.now();
         sock.write(`${head}\r\n\r\n${opts.body ?? ''}`);
@@ -171,7 +179,12 @@ export async function httpLoad(opts: {
   await Promise.all(Array.from({ length: opts.connections }, one));
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { rps: done / elapsed, p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? 0, errors, statuses };
+  return {
+    rps: done / elapsed,
+    p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
+    errors,
+    statuses,
+  };
 }
 
 export function row(name: string, ours: number, baseline: number, unit: string, target: string): BenchRow {

@@ -13,7 +13,9 @@ async function main(): Promise<void> {
   const only = process.argv.slice(2);
   let stopDb: (() => Promise<void>) | undefined;
   if (!process.env.DATABASE_URL) {
-    const pg = await startEmbeddedPostgres({ dataDir: join(mkdtempSync(join(tmpdir(), 'polyrole-bench-')), 'postgres') });
+    const pg = await startEmbeddedPostgres({
+      dataDir: join(mkdtempSync(join(tmpdir(), 'polyrole-bench-')), 'postgres'),
+    });
     process.env.DATABASE_URL = pg.url;
     stopDb = pg.stop;
   }
@@ -29,9 +31,13 @@ async function main(): Promise<void> {
     await stopDb?.();
   }
   const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(2));
-  process.stdout.write('\n| suite | benchmark | ours | baseline | unit | ratio | target |\n|---|---|---|---|---|---|---|\n');
+  process.stdout.write(
+    '\n| suite | benchmark | ours | baseline | unit | ratio | target |\n|---|---|---|---|---|---|---|\n',
+  );
   for (const r of rows) {
-    process.stdout.write(`| ${r.suite} | ${r.name} | ${fmt(r.ours)} | ${fmt(r.baseline)} | ${r.unit} | ${r.ratio.toFixed(2)}x | ${r.target} |\n`);
+    process.stdout.write(
+      `| ${r.suite} | ${r.name} | ${fmt(r.ours)} | ${fmt(r.baseline)} | ${r.unit} | ${r.ratio.toFixed(2)}x | ${r.target} |\n`,
+    );
   }
 }
 

@@ -2,7 +2,7 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { BootContext } from './boot-context.js';
 import { Clock, Random } from './clock.js';
 import { Database } from './database/database.js';
@@ -17,6 +17,7 @@ import { RpcRegistry } from './transport/rpc-registry.js';
 @Module({})
 export class PlatformModule {
   static forRoot(boot: BootContext, dataSource: DataSource | undefined): DynamicModule {
+    const dataSourceToken = dataSource?.constructor as (new (...args: never[]) => DataSource) | undefined;
     return {
       module: PlatformModule,
       imports: [DiscoveryModule, TerminusModule.forRoot({ logger: false })],
@@ -24,7 +25,8 @@ export class PlatformModule {
       providers: [
         { provide: BootContext, useValue: boot },
         { provide: Database, useValue: new Database(dataSource) },
-        ...(dataSource ? [{ provide: DataSource, useValue: dataSource }] : []),
+        // typeorm is loaded only by roles that own tables; its DataSource class is the injection token.
+        ...(dataSourceToken ? [{ provide: dataSourceToken, useValue: dataSource }] : []),
         Clock,
         Random,
         Lifecycle,
@@ -40,7 +42,7 @@ export class PlatformModule {
         Lifecycle,
         ReadinessRegistry,
         RpcHub,
-        ...(dataSource ? [DataSource] : []),
+        ...(dataSourceToken ? [dataSourceToken] : []),
       ],
     };
   }

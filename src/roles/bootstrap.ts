@@ -63,7 +63,7 @@ export interface Resolved {
 }
 
 /** Parses ROLE and every setting at once. Throws BootError with one message naming every problem. */
-export function resolveBoot(env: Record<string, string | undefined>): Resolved {
+export async function resolveBoot(env: Record<string, string | undefined>): Promise<Resolved> {
   let roles: RoleName[];
   try {
     roles = parseRoles(env.ROLE);
@@ -75,11 +75,13 @@ export function resolveBoot(env: Record<string, string | undefined>): Resolved {
     // TODO(integration): remove once every part of the role table has landed.
     roles = roles.filter((r) => partsOf([r]).every((p) => PARTS[p]));
   }
-  const parts = partsOf(roles).map((name) => {
-    const part = PARTS[name];
-    if (!part) throw new BootError(`part ${name} is not available in this build`);
-    return part;
-  });
+  const parts = await Promise.all(
+    partsOf(roles).map((name) => {
+      const load = PARTS[name];
+      if (!load) throw new BootError(`part ${name} is not available in this build`);
+      return load();
+    }),
+  );
   const source = { env, configDir: resolve(env.CONFIG_DIR ?? './config') };
   const values = new Map<SettingsSchema, unknown>();
   const problems: string[] = [];
@@ -118,7 +120,7 @@ export function resolveBoot(env: Record<string, string | undefined>): Resolved {
 export async function bootstrap(env: Record<string, string | undefined>): Promise<void> {
   let resolved: Resolved;
   try {
-    resolved = resolveBoot(env);
+    resolved = await resolveBoot(env);
   } catch (e) {
     if (e instanceof BootError) {
       process.stderr.write(`${e.message}\n`);
@@ -151,7 +153,7 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
         stopEmbedded = pg.stop;
         log.info({ dataDir: resolve(platform.dataDir, 'postgres') }, 'embedded postgres started');
       }
-      dataSource = createDataSource({
+      dataSource = await createDataSource({
         url,
         entities,
         migrations,

@@ -1,10 +1,9 @@
-// Part name -> the module part that implements it. The role table (role-table.ts) says which parts a role boots.
+// Part name -> a loader for the module part that implements it. The role table (role-table.ts) says which parts a
+// role boots; parts load lazily, so a process only pays for the modules it runs.
 import type { ModulePart } from '../platform/part.js';
-import { exchangePart } from '../modules/exchange/exchange.module.js';
-import { generatorPart } from '../modules/generator/generator.module.js';
 import type { PartName } from './role-table.js';
 
-export const PARTS: Partial<Record<PartName, ModulePart>> = {
-  exchange: exchangePart,
-  generator: generatorPart,
+export const PARTS: Partial<Record<PartName, () => Promise<ModulePart>>> = {
+  exchange: async () => (await import('../modules/exchange/exchange.module.js')).exchangePart,
+  generator: async () => (await import('../modules/generator/generator.module.js')).generatorPart,
 };

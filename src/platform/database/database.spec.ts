@@ -16,7 +16,7 @@ describe(openDatabase.name, () => {
   it("runs a role's pending migrations once, and only once", async () => {
     const url = await freshDatabase('migrations');
     const open = async () => {
-      const ds = createDataSource({
+      const ds = await createDataSource({
         url,
         entities: [],
         migrations: [CreateWidgets1700000000000],
@@ -35,13 +35,15 @@ describe(openDatabase.name, () => {
 
   it('lets replicas that boot together run the migrations without a race', async () => {
     const url = await freshDatabase('migrations');
-    const sources = [1, 2, 3].map(() =>
-      createDataSource({
-        url,
-        entities: [],
-        migrations: [CreateWidgets1700000000000],
-        applicationName: 'spec',
-      }),
+    const sources = await Promise.all(
+      [1, 2, 3].map(() =>
+        createDataSource({
+          url,
+          entities: [],
+          migrations: [CreateWidgets1700000000000],
+          applicationName: 'spec',
+        }),
+      ),
     );
     try {
       const ran = await Promise.all(sources.map((ds) => openDatabase(ds)));

@@ -1,7 +1,7 @@
 // The role's PostgreSQL connection (TypeORM), built from the entities and migrations of the booted parts.
 // Migrations run at boot under an advisory lock, so replicas starting together do not race.
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import type { DataSource, DataSourceOptions } from 'typeorm';
 import { createLogger } from '../logging/logger.js';
 
 const MIGRATION_LOCK = 7_277_001;
@@ -34,13 +34,15 @@ export class Database {
   }
 }
 
-export function createDataSource(opts: {
+/** Loads typeorm on demand, so roles without tables never pay for it at boot. */
+export async function createDataSource(opts: {
   url: string;
-  entities: NonNullable<ConstructorParameters<typeof DataSource>[0]['entities']>;
-  migrations: NonNullable<ConstructorParameters<typeof DataSource>[0]['migrations']>;
+  entities: NonNullable<DataSourceOptions['entities']>;
+  migrations: NonNullable<DataSourceOptions['migrations']>;
   poolSize?: number;
   applicationName: string;
-}): DataSource {
+}): Promise<DataSource> {
+  const { DataSource } = await import('typeorm');
   return new DataSource({
     type: 'postgres',
     url: opts.url,

@@ -4,7 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createLogger } from '../logging/logger.js';
 import { acceptRequestId, requestContext } from '../logging/request-context.js';
-import { httpDuration } from '../metrics/metrics.js';
+import { observeHttp } from '../metrics/metrics.js';
 import { ProblemFilter } from './problem.filter.js';
 import { DtoValidationPipe } from '../validation/validation.pipe.js';
 
@@ -36,15 +36,7 @@ export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLim
     const route = routeOf(req);
     const status = reply.statusCode;
     const seconds = reply.elapsedTime / 1000;
-    httpDuration.observe(
-      {
-        method: req.method,
-        route,
-        status: String(status),
-        outcome: status >= 500 ? 'error' : status >= 400 ? 'rejected' : 'ok',
-      },
-      seconds,
-    );
+    observeHttp(req.method, route, status, seconds);
     log.info(
       { requestId: req.id, method: req.method, url: req.url, status, ms: reply.elapsedTime },
       'request completed',

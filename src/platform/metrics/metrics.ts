@@ -28,3 +28,31 @@ export function startDefaultMetrics(role: string): void {
   registry.setDefaultLabels({ role });
   collectDefaultMetrics({ register: registry });
 }
+
+type Observer = { observe(v: number): void };
+const rpcChildren = new Map<string, Observer>();
+const httpChildren = new Map<string, Observer>();
+
+/** Observes with a cached labelled child: label hashing on every call costs more than the observation. */
+export function observeRpc(
+  pattern: string,
+  side: string,
+  transport: string,
+  outcome: string,
+  seconds: number,
+): void {
+  const key = `${pattern}\0${side}\0${transport}\0${outcome}`;
+  let child = rpcChildren.get(key);
+  if (!child) rpcChildren.set(key, (child = rpcDuration.labels(pattern, side, transport, outcome)));
+  child.observe(seconds);
+}
+
+export function observeHttp(method: string, route: string, status: number, seconds: number): void {
+  const key = `${method}\0${route}\0${status}`;
+  let child = httpChildren.get(key);
+  if (!child) {
+    const outcome = status >= 500 ? 'error' : status >= 400 ? 'rejected' : 'ok';
+    httpChildren.set(key, (child = httpDuration.labels(method, route, String(status), outcome)));
+  }
+  child.observe(seconds);
+}

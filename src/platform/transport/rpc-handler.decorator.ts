@@ -6,7 +6,7 @@ import 'reflect-metadata';
 import { AppError } from '../errors/app-error.js';
 import { createLogger } from '../logging/logger.js';
 import { acceptRequestId, requestContext } from '../logging/request-context.js';
-import { rpcDuration } from '../metrics/metrics.js';
+import { observeRpc } from '../metrics/metrics.js';
 import { isDtoClass, validateDto } from '../validation/validate.js';
 import type { PatternDef } from './contract.js';
 
@@ -53,7 +53,7 @@ export function RpcHandler(def: PatternDef): MethodDecorator {
             throw e;
           } finally {
             const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-            rpcDuration.observe({ pattern: def.pattern, side: 'server', transport, outcome }, seconds);
+            observeRpc(def.pattern, 'server', transport, outcome, seconds);
             log.info({ pattern: def.pattern, transport, outcome, ms: seconds * 1000 }, 'rpc handled');
           }
         });

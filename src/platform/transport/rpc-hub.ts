@@ -8,7 +8,7 @@ import { BootContext } from '../boot-context.js';
 import { AppError } from '../errors/app-error.js';
 import { createLogger } from '../logging/logger.js';
 import { currentRequestId, newRequestId } from '../logging/request-context.js';
-import { rpcDuration } from '../metrics/metrics.js';
+import { observeRpc } from '../metrics/metrics.js';
 import type { PartName } from '../../roles/role-table.js';
 import type { CallOptions, ContractDef, PatternDef, RpcChannel } from './contract.js';
 import { RpcRegistry } from './rpc-registry.js';
@@ -120,10 +120,7 @@ export class RpcHub {
   }
 
   private observe(pattern: string, transport: string, outcome: string, started: bigint): void {
-    rpcDuration.observe(
-      { pattern, side: 'client', transport, outcome },
-      Number(process.hrtime.bigint() - started) / 1e9,
-    );
+    observeRpc(pattern, 'client', transport, outcome, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
   private async callLocal(

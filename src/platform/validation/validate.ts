@@ -1,9 +1,11 @@
 // The one validation step for HTTP bodies/queries and RPC payloads: class-validator DTOs with whitelist,
-// forbidNonWhitelisted and transform, turned into a 400 AppError listing every field problem.
+// forbidNonWhitelisted and transform, turned into a 400 AppError listing every field problem. DTOs are compiled
+// once (compiled-validator.ts); the stock class-transformer + class-validator path covers what that cannot.
 import type { Type } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { AppError, type FieldProblem } from '../errors/app-error.js';
+import { compileValidator, type CompiledValidator } from './compiled-validator.js';
 
 function flatten(errors: ValidationError[], prefix = ''): FieldProblem[] {
   const out: FieldProblem[] = [];
@@ -20,11 +22,11 @@ export function validationError(problems: FieldProblem[], status = 400): AppErro
   return new AppError(status, 'validation_failed', detail || 'Invalid input', problems);
 }
 
-/** Validates plain input against a DTO class and returns the typed instance, or throws a 400 AppError. */
-export function validateDto<T extends object>(cls: Type<T>, input: unknown): T {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new AppError(400, 'validation_failed', 'Expected a JSON object', []);
-  }
+/** The stock path: class-transformer then class-validator, every time. */
+export function validateDtoStock<T extends object>(
+  cls: Type<T>,
+  input: object,
+): { instance: T; problems: FieldProblem[] } {
   const instance = plainToInstance(cls, input, { enableImplicitConversion: false }) as T;
   const errors = validateSync(instance, {
     whitelist: true,
@@ -32,7 +34,28 @@ export function validateDto<T extends object>(cls: Type<T>, input: unknown): T {
     forbidUnknownValues: true,
     validationError: { target: false, value: false },
   });
-  if (errors.length > 0) throw validationError(flatten(errors));
+  return { instance, problems: flatten(errors) };
+}
+
+const compiled = new WeakMap<Function, CompiledValidator<object> | null>();
+
+/** Validates plain input against a DTO class and returns the typed instance, or throws a 400 AppError. */
+export function validateDto<T extends object>(cls: Type<T>, input: unknown): T {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new AppError(400, 'validation_failed', 'Expected a JSON object', []);
+  }
+  let validator = compiled.get(cls);
+  if (validator === undefined) {
+    validator = compileValidator(cls) ?? null;
+    compiled.set(cls, validator);
+  }
+  if (validator) {
+    const problems = validator.problems(input as Record<string, unknown>);
+    if (problems.length > 0) throw validationError(problems);
+    return validator.instantiate(input as Record<string, unknown>) as T;
+  }
+  const { instance, problems } = validateDtoStock(cls, input);
+  if (problems.length > 0) throw validationError(problems);
   return instance;
 }
 
