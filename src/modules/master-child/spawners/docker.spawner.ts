@@ -262,7 +262,7 @@ function parseJson(text: string): unknown {
 
 /** Splits Docker's multiplexed log stream: frames of [stream, 0, 0, 0, size (uint32 BE)] + payload. */
 export class LogDemuxer {
-  private pending = Buffer.alloc(0);
+  private pending: Buffer = Buffer.alloc(0);
 
   constructor(private readonly onFrame: (stream: number, payload: Buffer) => void) {}
 
