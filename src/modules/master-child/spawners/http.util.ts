@@ -141,6 +141,8 @@ export interface HttpStream {
 export async function httpStream(endpoint: HttpEndpoint, call: HttpCall): Promise<HttpStream> {
   const { req, response } = open(endpoint, call);
   const res = await response;
+  // Closing from this side aborts the response; whoever reads it sees the end, nobody needs the error event.
+  res.on('error', () => {});
   return { status: res.statusCode ?? 0, response: res, close: () => req.destroy() };
 }
 
