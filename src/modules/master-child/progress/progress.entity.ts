@@ -1,8 +1,9 @@
-// The master's progress tables: the bitmap over the master range in fixed-size chunks, one header row with the
-// range and the running counters, and one row per accepted report (the idempotency record).
+// The master's progress tables: the bitmap over the master range in fixed-size chunks, a log of the numbers
+// seen since the chunks were last written, one header row with the range and the running counters, and one row
+// per accepted report (the idempotency record).
 // The store writes them with hand-written SQL (one statement per group commit); the entities document the schema
 // and let TypeORM know the tables exist.
-import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 @Entity({ name: 'master_progress_chunk' })
 export class ProgressChunkEntity {
@@ -12,6 +13,16 @@ export class ProgressChunkEntity {
   /** Bit i of byte j stands for number `min + chunkNo * chunkBits + j * 8 + i` (least significant bit first). */
   @Column({ name: 'bits', type: 'bytea' })
   bits!: Buffer;
+}
+
+/** Numbers first seen since the last checkpoint, as little-endian uint32 offsets from the range's min. */
+@Entity({ name: 'master_progress_log' })
+export class ProgressLogEntity {
+  @PrimaryGeneratedColumn({ name: 'id', type: 'bigint' })
+  id!: string;
+
+  @Column({ name: 'offsets', type: 'bytea' })
+  offsets!: Buffer;
 }
 
 @Entity({ name: 'master_progress_state' })
@@ -67,4 +78,9 @@ export class MasterReportEntity {
   createdAt!: Date;
 }
 
-export const PROGRESS_ENTITIES = [ProgressChunkEntity, ProgressStateEntity, MasterReportEntity];
+export const PROGRESS_ENTITIES = [
+  ProgressChunkEntity,
+  ProgressLogEntity,
+  ProgressStateEntity,
+  MasterReportEntity,
+];

@@ -103,6 +103,26 @@ describe(ProgressStore.name, () => {
     });
   });
 
+  it('finds the same progress after a restart when the numbers were folded into the chunks as it went', async () => {
+    const first = await loadedStore(ds, { checkpointBytes: 8 });
+    for (const b of Object.values(batches)) await first.ingest(b);
+    await ds.destroy();
+
+    const restarted = await loadedStore(await db.connect());
+    expect(restarted.snapshot()).toEqual(first.snapshot());
+    for (let n = range.min; n < range.max; n++) expect(restarted.has(n)).toBe(first.has(n));
+  });
+
+  it('empties the log on an explicit checkpoint and keeps the progress', async () => {
+    const first = await loadedStore();
+    for (const b of Object.values(batches)) await first.ingest(b);
+    await first.checkpoint();
+    expect(await ds.query('SELECT count(*)::int AS n FROM master_progress_log')).toEqual([{ n: 0 }]);
+
+    const restarted = await loadedStore(await db.connect());
+    expect(restarted.snapshot()).toEqual(first.snapshot());
+  });
+
   it('refuses to write once another master has loaded the progress', async () => {
     const old = await loadedStore();
     await old.ingest(batches.first);

@@ -2,11 +2,13 @@
 // counters, kept in memory (a bitmap) and persisted in PostgreSQL with group commit.
 //
 // Batches queue while a commit is in flight and go together into the next one: one SQL statement (so one
-// transaction, one round trip) rewrites the touched bitmap chunks, adds to the counters and records each
-// (childId, seq), so a batch is never half-persisted and a commit costs at most one bitmap however many numbers
-// arrive. A batch is acknowledged only once committed. The in-memory mirror decides what is new, which is sound
-// because exactly one master writes: loading takes ownership of the state row, and a commit whose owner no longer
-// matches writes nothing.
+// transaction, one round trip) appends the group's newly seen numbers to a log, adds to the counters and records
+// each (childId, seq), so a batch is never half-persisted. Every few megabytes of log, a commit is a checkpoint
+// instead: it rewrites the bitmap chunks changed since the last one and empties the log, in the same single
+// statement. A commit therefore costs about 4 bytes per new number rather than a chunk rewrite, and boot rebuilds
+// the mirror from the chunks plus the log. A batch is acknowledged only once committed. The in-memory mirror
+// decides what is new, which is sound because exactly one master writes: loading takes ownership of the state
+// row, and a commit whose owner no longer matches writes nothing.
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AppError, badRequest, serviceUnavailable } from '../../../platform/errors/app-error.js';
@@ -48,6 +50,8 @@ export interface ProgressStoreOptions {
   onRangeMismatch?: 'fail' | 'reset';
   /** Largest batch accepted. Default 100,000 numbers. */
   maxBatchNumbers?: number;
+  /** Log bytes (4 per new number) after which the next commit is a checkpoint. Default 4 MiB. */
+  checkpointBytes?: number;
   /** This instance's ownership token (tests fix it); default a random UUID. */
   owner?: string;
 }
@@ -62,22 +66,35 @@ interface Pending {
 const MAX_SEQ = 2 ** 31 - 1;
 const MAX_CHILD_ID_LENGTH = 128;
 
-const FLUSH_SQL = `
+// $1 owner, $2-$4 counter increments, $5-$10 the reports; then per statement below.
+const STATE_AND_REPORTS = `
 WITH s AS (
   UPDATE master_progress_state
      SET received = received + $2, duplicates = duplicates + $3, rejected = rejected + $4
    WHERE id = 1 AND owner = $1
   RETURNING 1
-), c AS (
-  INSERT INTO master_progress_chunk (chunk_no, bits)
-  SELECT t.chunk_no, substring($6::bytea FROM (t.ord::int - 1) * $7::int + 1 FOR $7::int)
-    FROM unnest($5::int[]) WITH ORDINALITY AS t(chunk_no, ord)
-   WHERE EXISTS (SELECT 1 FROM s)
-  ON CONFLICT (chunk_no) DO UPDATE SET bits = EXCLUDED.bits
 ), r AS (
   INSERT INTO master_report (child_id, seq, received, unique_numbers, duplicates, rejected)
-  SELECT * FROM unnest($8::text[], $9::int[], $10::int[], $11::int[], $12::int[], $13::int[])
+  SELECT * FROM unnest($5::text[], $6::int[], $7::int[], $8::int[], $9::int[], $10::int[])
    WHERE EXISTS (SELECT 1 FROM s)
+)`;
+
+/** $11: the newly seen offsets as little-endian uint32s. */
+const LOG_COMMIT_SQL = `${STATE_AND_REPORTS}, l AS (
+  INSERT INTO master_progress_log (offsets)
+  SELECT $11::bytea WHERE length($11::bytea) > 0 AND EXISTS (SELECT 1 FROM s)
+)
+SELECT count(*)::int AS owned FROM s`;
+
+/** $11: chunk numbers; $12: their contents, concatenated; $13: bytes per chunk. */
+const CHECKPOINT_SQL = `${STATE_AND_REPORTS}, c AS (
+  INSERT INTO master_progress_chunk (chunk_no, bits)
+  SELECT t.chunk_no, substring($12::bytea FROM (t.ord::int - 1) * $13::int + 1 FOR $13::int)
+    FROM unnest($11::int[]) WITH ORDINALITY AS t(chunk_no, ord)
+   WHERE EXISTS (SELECT 1 FROM s)
+  ON CONFLICT (chunk_no) DO UPDATE SET bits = EXCLUDED.bits
+), d AS (
+  DELETE FROM master_progress_log WHERE EXISTS (SELECT 1 FROM s)
 )
 SELECT count(*)::int AS owned FROM s`;
 
@@ -90,8 +107,14 @@ export class ProgressStore {
   private readonly maxBatchNumbers: number;
   private readonly onRangeMismatch: 'fail' | 'reset';
 
+  private readonly checkpointBytes: number;
+
   private bits: Uint8Array;
-  private readonly touched: Uint8Array;
+  /** Chunks changed since the last checkpoint, as flags and as a list. */
+  private readonly dirty: Uint8Array;
+  private dirtyList: number[] = [];
+  private logBytes = 0;
+  private checkpointRequested = false;
   private unique = 0;
   private received = 0;
   private duplicates = 0;
@@ -126,7 +149,8 @@ export class ProgressStore {
     this.size = max - min;
     this.chunkCount = Math.ceil(this.size / (this.chunkBytes * 8));
     this.bits = new Uint8Array(this.chunkCount * this.chunkBytes);
-    this.touched = new Uint8Array(this.chunkCount);
+    this.dirty = new Uint8Array(this.chunkCount);
+    this.checkpointBytes = options.checkpointBytes ?? 4 * 1024 * 1024;
     this.owner = options.owner ?? randomUUID();
     this.maxBatchNumbers = options.maxBatchNumbers ?? 100_000;
     this.onRangeMismatch = options.onRangeMismatch ?? 'fail';
@@ -150,9 +174,23 @@ export class ProgressStore {
       }[] = await m.query(
         'SELECT child_id, seq, received, unique_numbers, duplicates, rejected FROM master_report',
       );
+      const log: { offsets: Buffer }[] = await m.query('SELECT offsets FROM master_progress_log ORDER BY id');
       this.bits = new Uint8Array(this.chunkCount * this.chunkBytes);
       for (const c of chunks)
         this.bits.set(c.bits.subarray(0, this.chunkBytes), c.chunk_no * this.chunkBytes);
+      this.dirty.fill(0);
+      this.dirtyList = [];
+      this.logBytes = 0;
+      const chunkBits = this.chunkBytes * 8;
+      for (const { offsets } of log) {
+        this.logBytes += offsets.length;
+        for (let i = 0; i + 4 <= offsets.length; i += 4) {
+          const off = offsets.readUInt32LE(i);
+          if (off >= this.size) continue;
+          this.bits[off >>> 3] |= 1 << (off & 7);
+          this.markDirty((off / chunkBits) | 0);
+        }
+      }
       this.unique = popcount(this.bits);
       this.received = Number(state.received);
       this.duplicates = Number(state.duplicates);
@@ -227,6 +265,13 @@ export class ProgressStore {
     while (this.flushing) await this.flushing;
   }
 
+  /** Folds the log into the chunks now (at shutdown, so the next boot replays nothing). */
+  async checkpoint(): Promise<void> {
+    this.checkpointRequested = true;
+    this.kick();
+    await this.drain();
+  }
+
   private async claimState(m: EntityManager): Promise<Record<string, string>> {
     const { min, max } = this.range;
     const rows: Record<string, string>[] = await m.query(
@@ -252,6 +297,7 @@ export class ProgressStore {
       );
     }
     await m.query('DELETE FROM master_progress_chunk');
+    await m.query('DELETE FROM master_progress_log');
     await m.query('DELETE FROM master_report');
     const reset: Record<string, string>[] = await m.query(
       `INSERT INTO master_progress_state AS s (id, range_min, range_max, chunk_bytes, owner) VALUES (1, $1, $2, $3, $4)
@@ -280,25 +326,36 @@ export class ProgressStore {
 
   private kick(): void {
     if (this.flushing) return;
-    this.flushing = this.flushLoop().finally(() => {
-      this.flushing = null;
-    });
+    // Start on the next turn of the event loop, so batches that arrive together share the first commit too.
+    this.flushing = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.flushLoop())
+      .finally(() => {
+        this.flushing = null;
+      });
   }
 
   private async flushLoop(): Promise<void> {
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 || this.checkpointRequested) {
       const group = this.queue;
       this.queue = [];
-      await this.commit(group);
+      const checkpoint = this.checkpointRequested || this.logBytes >= this.checkpointBytes;
+      this.checkpointRequested = false;
+      await this.commit(group, checkpoint);
+    }
+  }
+
+  private markDirty(chunk: number): void {
+    if (this.dirty[chunk] === 0) {
+      this.dirty[chunk] = 1;
+      this.dirtyList.push(chunk);
     }
   }
 
   /** Applies a group to the mirror, persists it in one statement, and undoes the mirror if that fails. */
-  private async commit(group: Pending[]): Promise<void> {
+  private async commit(group: Pending[], checkpoint: boolean): Promise<void> {
     const { min, max } = this.range;
     const bits = this.bits;
     const set: number[] = [];
-    const touchedChunks: number[] = [];
     const chunkBits = this.chunkBytes * 8;
     const acks: ReportAck[] = [];
     let received = 0;
@@ -322,11 +379,7 @@ export class ProgressStore {
         bits[off >>> 3] |= mask;
         set.push(off);
         u++;
-        const chunk = (off / chunkBits) | 0;
-        if (this.touched[chunk] === 0) {
-          this.touched[chunk] = 1;
-          touchedChunks.push(chunk);
-        }
+        this.markDirty((off / chunkBits) | 0);
       }
       received += batch.numbers.length;
       duplicates += d;
@@ -340,30 +393,36 @@ export class ProgressStore {
         rejected: r,
       });
     }
-    for (const c of touchedChunks) this.touched[c] = 0;
-    touchedChunks.sort((a, b) => a - b);
 
+    const common = [
+      this.owner,
+      received,
+      duplicates,
+      rejected,
+      acks.map((a) => a.childId),
+      acks.map((a) => a.seq),
+      group.map((p) => p.batch.numbers.length),
+      acks.map((a) => a.unique),
+      acks.map((a) => a.duplicates),
+      acks.map((a) => a.rejected),
+    ];
     let failure: unknown;
+    let logged = 0;
     try {
-      const chunkData = Buffer.allocUnsafe(touchedChunks.length * this.chunkBytes);
-      touchedChunks.forEach((c, i) =>
-        chunkData.set(bits.subarray(c * this.chunkBytes, (c + 1) * this.chunkBytes), i * this.chunkBytes),
-      );
-      const rows: { owned: number }[] = await this.db.query(FLUSH_SQL, [
-        this.owner,
-        received,
-        duplicates,
-        rejected,
-        touchedChunks,
-        chunkData,
-        this.chunkBytes,
-        acks.map((a) => a.childId),
-        acks.map((a) => a.seq),
-        group.map((p) => p.batch.numbers.length),
-        acks.map((a) => a.unique),
-        acks.map((a) => a.duplicates),
-        acks.map((a) => a.rejected),
-      ]);
+      let rows: { owned: number }[];
+      if (checkpoint) {
+        const chunks = this.dirtyList.slice().sort((a, b) => a - b);
+        const data = Buffer.allocUnsafe(chunks.length * this.chunkBytes);
+        chunks.forEach((c, i) =>
+          data.set(bits.subarray(c * this.chunkBytes, (c + 1) * this.chunkBytes), i * this.chunkBytes),
+        );
+        rows = await this.db.query(CHECKPOINT_SQL, [...common, chunks, data, this.chunkBytes]);
+      } else {
+        const offsets = Buffer.allocUnsafe(set.length * 4);
+        for (let i = 0; i < set.length; i++) offsets.writeUInt32LE(set[i], i * 4);
+        logged = offsets.length;
+        rows = await this.db.query(LOG_COMMIT_SQL, [...common, offsets]);
+      }
       if (rows[0]?.owned !== 1) {
         failure = serviceUnavailable(
           'another master has taken over the progress; this one no longer writes',
@@ -378,12 +437,20 @@ export class ProgressStore {
     }
 
     if (failure) {
+      // Chunks marked dirty stay dirty: rewriting an unchanged chunk at the next checkpoint is harmless.
       for (const off of set) bits[off >>> 3] &= ~(1 << (off & 7));
       for (const p of group) {
         this.pending.delete(p.key);
         p.reject(failure);
       }
       return;
+    }
+    if (checkpoint) {
+      for (const c of this.dirtyList) this.dirty[c] = 0;
+      this.dirtyList = [];
+      this.logBytes = 0;
+    } else {
+      this.logBytes += logged;
     }
     this.unique += set.length;
     this.received += received;
