@@ -1,0 +1,73 @@
+import { ConfigError, resolveSettings } from '../../platform/config/settings.js';
+import { checkChildSettings, childSettings, masterSettings } from './master.settings.js';
+import { createChildSpawner } from './spawners/spawner.factory.js';
+
+const noConfigDir = '/nonexistent-config';
+const resolve = <S extends Parameters<typeof resolveSettings>[0]>(schema: S, env: Record<string, string>) =>
+  resolveSettings(schema, { env, configDir: noConfigDir });
+
+describe('masterSettings', () => {
+  it('defaults to a range of 10,000,000 and the process spawner', () => {
+    expect(resolve(masterSettings, {})).toMatchObject({
+      range: 10_000_000,
+      spawner: 'process',
+      dockerHost: 'unix:///var/run/docker.sock',
+      childNetwork: undefined,
+    });
+  });
+
+  it('names every bad variable at once', () => {
+    expect(() =>
+      resolve(masterSettings, { MASTER_RANGE: '0', MASTER_SPAWNER: 'ssh', DOCKER_HOST: 'ftp://x' }),
+    ).toThrow(
+      expect.objectContaining({
+        problems: [
+          expect.stringMatching(/^MASTER_RANGE/),
+          expect.stringMatching(/^MASTER_SPAWNER/),
+          expect.stringMatching(/^DOCKER_HOST/),
+        ],
+      }),
+    );
+  });
+});
+
+describe('childSettings', () => {
+  const env = {
+    CHILD_ID: 'c1',
+    CHILD_MIN: '5',
+    CHILD_MAX: '10',
+    CHILD_SEED: '42',
+    MASTER_ADDR: 'master:4000',
+  };
+
+  it('reads the child job from its environment', () => {
+    expect(checkChildSettings(resolve(childSettings, env))).toMatchObject({
+      id: 'c1',
+      min: 5,
+      max: 10,
+      count: 1000,
+      seed: '42',
+      masterAddr: { host: 'master', port: 4000 },
+    });
+  });
+
+  it('requires CHILD_ID and a range with min below max', () => {
+    expect(() => resolve(childSettings, {})).toThrow(ConfigError);
+    expect(() => checkChildSettings(resolve(childSettings, { ...env, CHILD_MIN: '10' }))).toThrow(
+      /CHILD_MIN \(10\) must be below CHILD_MAX \(10\)/,
+    );
+  });
+});
+
+describe('createChildSpawner', () => {
+  it('builds the spawner MASTER_SPAWNER names', () => {
+    expect(createChildSpawner(resolve(masterSettings, { MASTER_SPAWNER: 'docker' })).kind).toBe('docker');
+    expect(createChildSpawner(resolve(masterSettings, {})).kind).toBe('process');
+  });
+
+  it('refuses the kubernetes spawner outside a pod', () => {
+    expect(() => createChildSpawner(resolve(masterSettings, { MASTER_SPAWNER: 'kubernetes' }))).toThrow(
+      /KUBERNETES_SERVICE_HOST/,
+    );
+  });
+});

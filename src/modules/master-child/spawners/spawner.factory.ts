@@ -1,0 +1,49 @@
+// Picks and configures the spawner named by MASTER_SPAWNER from the master's settings.
+import { join } from 'node:path';
+import type { MasterSettings } from '../master.settings.js';
+import type { ChildSpawner } from './child-spawner.js';
+import { DockerSpawner } from './docker.spawner.js';
+import { kubernetesApiUrl, KubernetesSpawner } from './kubernetes.spawner.js';
+import { ProcessSpawner, type ProcessSpawnerOptions } from './process.spawner.js';
+
+export interface SpawnerExtras {
+  /** Environment every child gets besides its own (log level...). */
+  baseEnv?: Record<string, string>;
+  /** Process spawner only: command and arguments instead of `node dist/main.js`. */
+  process?: Pick<ProcessSpawnerOptions, 'command' | 'args' | 'stdout' | 'spawn'>;
+}
+
+export function createChildSpawner(s: MasterSettings, extras: SpawnerExtras = {}): ChildSpawner {
+  switch (s.spawner) {
+    case 'process':
+      return new ProcessSpawner({ graceMs: s.childStopGraceMs, baseEnv: extras.baseEnv, ...extras.process });
+    case 'docker':
+      return new DockerSpawner({
+        dockerHost: s.dockerHost,
+        image: s.childImage,
+        network: s.childNetwork,
+        masterName: s.name,
+        stopGraceMs: s.childStopGraceMs,
+        baseEnv: extras.baseEnv,
+      });
+    case 'kubernetes': {
+      if (!s.kubernetesServiceHost) {
+        throw new Error('MASTER_SPAWNER=kubernetes needs KUBERNETES_SERVICE_HOST (set inside a pod)');
+      }
+      return new KubernetesSpawner({
+        apiUrl: kubernetesApiUrl(s.kubernetesServiceHost, s.kubernetesServicePort),
+        tokenPath: join(s.serviceAccountDir, 'token'),
+        caPath: join(s.serviceAccountDir, 'ca.crt'),
+        namespacePath: join(s.serviceAccountDir, 'namespace'),
+        image: s.childImage,
+        masterName: s.name,
+        ttlSecondsAfterFinished: s.childJobTtlSeconds,
+        cpuLimit: s.childCpuLimit,
+        memoryLimit: s.childMemoryLimit,
+        stopGraceMs: s.childStopGraceMs,
+        activeDeadlineSeconds: Math.ceil(s.childTimeoutMs / 1000) + Math.ceil(s.childStopGraceMs / 1000),
+        baseEnv: extras.baseEnv,
+      });
+    }
+  }
+}

@@ -1,0 +1,209 @@
+// A local stand-in for the Kubernetes API over plain HTTP, for the calls the kubernetes spawner makes: create,
+// get, watch and delete batch/v1 Jobs, list pods by label and read a pod's log. It checks the bearer token,
+// records every request, and lets a spec finish a Job, end watches, or answer with an error Status.
+import http, { type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: any;
+}
+
+interface FakeJob {
+  object: any;
+  pod?: any;
+  log?: string;
+}
+
+export class FakeKubernetesApi {
+  readonly requests: RecordedRequest[] = [];
+  readonly jobs = new Map<string, FakeJob>();
+  /** The next create answers with this Status instead of creating. */
+  rejectCreate: { code: number; reason: string; message: string } | undefined;
+  private resourceVersion = 100;
+  private readonly watchers = new Set<{ name: string; res: ServerResponse }>();
+  private readonly server = http.createServer((req, res) => void this.handle(req, res));
+
+  constructor(
+    readonly token: string,
+    readonly namespace: string,
+  ) {}
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  get watchCount(): number {
+    return this.watchers.size;
+  }
+
+  /** Finishes a Job the way the Job controller would: a terminated pod, then the terminal condition. */
+  finish(name: string, outcome: { exitCode: number; log?: string; reason?: string }): void {
+    const job = this.jobs.get(name)!;
+    const labels = job.object.spec.template.metadata.labels;
+    job.pod = {
+      metadata: { name: `${name}-abcde`, labels: { ...labels, 'job-name': name } },
+      status: {
+        containerStatuses: [
+          {
+            name: 'child',
+            state: {
+              terminated: {
+                exitCode: outcome.exitCode,
+                reason: outcome.reason ?? (outcome.exitCode === 0 ? 'Completed' : 'Error'),
+              },
+            },
+          },
+        ],
+      },
+    };
+    job.log = outcome.log ?? '';
+    const type = outcome.exitCode === 0 ? 'Complete' : 'Failed';
+    this.update(name, {
+      conditions: [{ type, status: 'True', reason: type === 'Failed' ? 'BackoffLimitExceeded' : undefined }],
+    });
+  }
+
+  /** Fails a Job without a pod result (e.g. its deadline passed). */
+  failWithoutPod(name: string, reason: string, message: string): void {
+    this.update(name, { conditions: [{ type: 'Failed', status: 'True', reason, message }] });
+  }
+
+  /** Ends every open watch, as an API server does when a watch times out. */
+  endWatches(): void {
+    for (const w of this.watchers) w.res.end();
+    this.watchers.clear();
+  }
+
+  private update(name: string, status: any): void {
+    const job = this.jobs.get(name)!;
+    job.object = {
+      ...job.object,
+      status,
+      metadata: { ...job.object.metadata, resourceVersion: String(++this.resourceVersion) },
+    };
+    this.notify(name, 'MODIFIED', job.object);
+  }
+
+  private notify(name: string, type: string, object: any): void {
+    for (const w of this.watchers) if (w.name === name) w.res.write(`${JSON.stringify({ type, object })}\n`);
+  }
+
+  private async handle(req: http.IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    this.requests.push({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      body: text ? JSON.parse(text) : undefined,
+    });
+    if (req.headers.authorization !== `Bearer ${this.token}`)
+      return status(res, 401, 'Unauthorized', 'Unauthorized');
+    const url = new URL(req.url ?? '', 'http://k8s');
+    const jobsPath = `/apis/batch/v1/namespaces/${this.namespace}/jobs`;
+    const podsPath = `/api/v1/namespaces/${this.namespace}/pods`;
+    const jobName = url.pathname.startsWith(`${jobsPath}/`)
+      ? url.pathname.slice(jobsPath.length + 1)
+      : undefined;
+
+    if (req.method === 'POST' && url.pathname === jobsPath) {
+      if (this.rejectCreate) {
+        const r = this.rejectCreate;
+        this.rejectCreate = undefined;
+        return status(res, r.code, r.reason, r.message);
+      }
+      const body = JSON.parse(text);
+      const name = body.metadata.name;
+      if (this.jobs.has(name))
+        return status(res, 409, 'AlreadyExists', `jobs.batch "${name}" already exists`);
+      const object = {
+        ...body,
+        metadata: {
+          ...body.metadata,
+          namespace: this.namespace,
+          resourceVersion: String(++this.resourceVersion),
+        },
+        status: {},
+      };
+      this.jobs.set(name, { object });
+      return json(res, 201, object);
+    }
+    if (req.method === 'GET' && url.pathname === jobsPath && url.searchParams.get('watch') === 'true') {
+      const name = (url.searchParams.get('fieldSelector') ?? '').replace(/^metadata\.name=/, '');
+      const job = this.jobs.get(name);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.flushHeaders();
+      const from = Number(url.searchParams.get('resourceVersion') || 0);
+      if (job && Number(job.object.metadata.resourceVersion) > from)
+        res.write(`${JSON.stringify({ type: 'MODIFIED', object: job.object })}\n`);
+      const watcher = { name, res };
+      this.watchers.add(watcher);
+      res.on('close', () => this.watchers.delete(watcher));
+      return;
+    }
+    if (jobName && req.method === 'GET') {
+      const job = this.jobs.get(jobName);
+      return job
+        ? json(res, 200, job.object)
+        : status(res, 404, 'NotFound', `jobs.batch "${jobName}" not found`);
+    }
+    if (jobName && req.method === 'DELETE') {
+      const job = this.jobs.get(jobName);
+      if (!job) return status(res, 404, 'NotFound', `jobs.batch "${jobName}" not found`);
+      this.jobs.delete(jobName);
+      this.notify(jobName, 'DELETED', job.object);
+      return json(res, 200, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Success',
+        details: { name: jobName, kind: 'jobs' },
+      });
+    }
+    if (req.method === 'GET' && url.pathname === podsPath) {
+      const selector = Object.fromEntries(
+        (url.searchParams.get('labelSelector') ?? '').split(',').map((kv) => kv.split('=')),
+      );
+      const items = [...this.jobs.values()]
+        .map((j) => j.pod)
+        .filter((p) => p && Object.entries(selector).every(([k, v]) => p.metadata.labels[k] === v));
+      return json(res, 200, { kind: 'PodList', apiVersion: 'v1', items });
+    }
+    const log = /^\/api\/v1\/namespaces\/[^/]+\/pods\/([^/]+)\/log$/.exec(url.pathname);
+    if (req.method === 'GET' && log) {
+      const job = [...this.jobs.values()].find((j) => j.pod?.metadata.name === log[1]);
+      if (!job) return status(res, 404, 'NotFound', `pods "${log[1]}" not found`);
+      return void res.writeHead(200, { 'content-type': 'text/plain' }).end(job.log);
+    }
+    return status(res, 404, 'NotFound', `the server could not find the requested resource`);
+  }
+}
+
+function json(res: ServerResponse, code: number, body: unknown): void {
+  res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+function status(res: ServerResponse, code: number, reason: string, message: string): void {
+  json(res, code, {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    code,
+  });
+}
