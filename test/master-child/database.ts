@@ -1,11 +1,10 @@
-// A PostgreSQL for the master-child specs until the shared test harness provides one: DATABASE_URL if set, else
-// the local default. Each call gets its own schema, so specs never see each other's tables.
+// A schema of its own on the run's test PostgreSQL (test/harness/database.ts) for each master-child spec.
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { serverUrl } from '../harness/database.js';
 import { PROGRESS_ENTITIES } from '../../src/modules/master-child/progress/progress.entity.js';
 import { PROGRESS_MIGRATIONS } from '../../src/modules/master-child/progress/migrations/1763794000000-master-progress.migration.js';
 
-const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
 export interface TestDatabase {
   /** A new connection pool on the same schema (a restarted master sees exactly what the last one left). */
@@ -15,7 +14,7 @@ export interface TestDatabase {
 }
 
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const url = process.env.DATABASE_URL || DEFAULT_URL;
+  const url = serverUrl();
   const schema = `mc_spec_${randomBytes(6).toString('hex')}`;
   const opened: DataSource[] = [];
   const admin = new DataSource({ type: 'postgres', url });
