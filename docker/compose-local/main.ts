@@ -130,8 +130,9 @@ async function main(): Promise<void> {
     args['admin-port'] === undefined ? 0 : Number(args['admin-port']),
   );
   const status = topo.status();
+  const running = new Set(status.services.filter((s) => s.state !== 'skipped').map((s) => s.name));
   const published = Object.fromEntries(
-    Object.entries(status.published).filter(([, p]) => Object.keys(p).length),
+    Object.entries(status.published).filter(([name, p]) => running.has(name) && Object.keys(p).length > 0),
   );
   const lines = [
     `gateway (every HTTP prefix): http://127.0.0.1:${status.gateway?.port}`,
