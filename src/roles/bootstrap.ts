@@ -23,6 +23,7 @@ import { JOB, type Job, type ModulePart } from '../platform/part.js';
 import { platformSettings } from '../platform/platform.settings.js';
 import { PlatformModule } from '../platform/platform.module.js';
 import { Lifecycle } from '../platform/shutdown/lifecycle.js';
+import { batchingJsonSocket } from '../platform/transport/batching-json-socket.js';
 import { RpcHub, tlsOptions } from '../platform/transport/rpc-hub.js';
 import { PARTS } from './parts.js';
 import {
@@ -184,7 +185,7 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
           host: platform.tcpHost,
           port: platform.tcpPort,
           tlsOptions: tlsOptions(platform) as never,
-          maxBufferSize: platform.rpcMaxMessageBytes,
+          socketClass: batchingJsonSocket(platform.rpcMaxMessageBytes),
         },
       });
     }
