@@ -1,5 +1,6 @@
 // Part name -> the module part that implements it. The role table (role-table.ts) says which parts a role boots.
 import type { ModulePart } from '../platform/part.js';
+import { calculatorPart } from '../modules/calculator/calculator.module.js';
 import { exchangePart } from '../modules/exchange/exchange.module.js';
 import { generatorPart } from '../modules/generator/generator.module.js';
 import type { PartName } from './role-table.js';
@@ -7,4 +8,5 @@ import type { PartName } from './role-table.js';
 export const PARTS: Partial<Record<PartName, ModulePart>> = {
   exchange: exchangePart,
   generator: generatorPart,
+  calculator: calculatorPart,
 };

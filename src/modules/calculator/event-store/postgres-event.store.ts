@@ -1,5 +1,5 @@
 // The calculator's event log in PostgreSQL: one multi-row INSERT per batch (the EventBuffer's writer) and ordered
-// reads by global sequence.
+// reads by global sequence. Inserting is idempotent per event id, so the buffer may retry a batch blindly.
 import type { EventWriter } from './event-buffer.js';
 import type { NewCalculatorEvent, StoredCalculatorEvent } from './calculator-event.types.js';
 import { CALCULATOR_EVENTS_TABLE } from './calculator-event.entity.js';
@@ -9,7 +9,7 @@ export interface SqlQueryable {
   query(sql: string, params?: unknown[]): Promise<any>;
 }
 
-const COLUMNS = ['type', 'request_id', 'payload', 'created_at', 'instance'] as const;
+const COLUMNS = ['event_id', 'type', 'request_id', 'payload', 'created_at', 'instance'] as const;
 
 /**
  * One INSERT takes at most 65535 parameters; a batch must be one statement to stay all-or-nothing (a retried
@@ -19,6 +19,7 @@ export const MAX_EVENTS_PER_WRITE = Math.floor(65535 / COLUMNS.length);
 
 interface EventRow {
   seq: string;
+  event_id: string | null;
   type: NewCalculatorEvent['type'];
   request_id: string;
   payload: NewCalculatorEvent['payload'];
@@ -37,12 +38,22 @@ export class PostgresEventStore implements EventWriter<NewCalculatorEvent> {
     const params: unknown[] = [];
     const rows = events.map((e) => {
       const base = params.length;
-      params.push(e.type, e.requestId, JSON.stringify(e.payload), e.createdAt.toISOString(), e.instance);
-      return `($${base + 1}, $${base + 2}, $${base + 3}::jsonb, $${base + 4}::timestamptz, $${base + 5})`;
+      params.push(
+        e.id,
+        e.type,
+        e.requestId,
+        JSON.stringify(e.payload),
+        e.createdAt.toISOString(),
+        e.instance,
+      );
+      const p = (i: number) => `$${base + i}`;
+      return `(${p(1)}::uuid, ${p(2)}, ${p(3)}, ${p(4)}::jsonb, ${p(5)}::timestamptz, ${p(6)})`;
     });
-    // VALUES rows take their bigserial in list order, so the log keeps the buffer's order.
+    // VALUES rows take their bigserial in list order, so the log keeps the buffer's order. An event already stored
+    // (a retry after the reply to a committed INSERT was lost) is skipped rather than duplicated.
     await this.db.query(
-      `INSERT INTO "${CALCULATOR_EVENTS_TABLE}" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES ${rows.join(', ')}`,
+      `INSERT INTO "${CALCULATOR_EVENTS_TABLE}" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES ${rows.join(', ')}
+       ON CONFLICT ("event_id") DO NOTHING`,
       params,
     );
   }
@@ -50,7 +61,7 @@ export class PostgresEventStore implements EventWriter<NewCalculatorEvent> {
   /** Events with seq > `after`, in seq order. `after` is a decimal string (bigserial). */
   async readAfter(after: string, limit: number): Promise<StoredCalculatorEvent[]> {
     const rows: EventRow[] = await this.db.query(
-      `SELECT "seq", "type", "request_id", "payload", "created_at", "instance" FROM "${CALCULATOR_EVENTS_TABLE}"
+      `SELECT "seq", "event_id", "type", "request_id", "payload", "created_at", "instance" FROM "${CALCULATOR_EVENTS_TABLE}"
        WHERE "seq" > $1::bigint ORDER BY "seq" LIMIT $2`,
       [after, limit],
     );
@@ -58,6 +69,7 @@ export class PostgresEventStore implements EventWriter<NewCalculatorEvent> {
       (r) =>
         ({
           seq: String(r.seq),
+          id: r.event_id ?? '',
           type: r.type,
           requestId: r.request_id,
           payload: r.payload,
