@@ -6,4 +6,5 @@ import type { PartName } from './role-table.js';
 export const PARTS: Partial<Record<PartName, () => Promise<ModulePart>>> = {
   exchange: async () => (await import('../modules/exchange/exchange.module.js')).exchangePart,
   generator: async () => (await import('../modules/generator/generator.module.js')).generatorPart,
+  calculator: async () => (await import('../modules/calculator/calculator.module.js')).calculatorPart,
 };
