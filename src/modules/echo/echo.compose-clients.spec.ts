@@ -1,11 +1,12 @@
-// docker/compose-clients.mjs, run as a user would. When docker-compose (Debian's package) is installed, its output
-// is also checked with `docker-compose config -q` against a minimal base file standing in for docker-compose.yml.
+// docker/compose-clients.mjs, run as a user would, and its output checked with `docker-compose config -q` against a
+// minimal base file standing in for docker-compose.yml (Debian's docker-compose is installed first when missing).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { ensureCommand, runCommand } from '../../../test/echo/echo-e2e.util.js';
 
 const run = promisify(execFile);
 const SCRIPT = resolve('docker/compose-clients.mjs');
@@ -42,12 +43,6 @@ async function generate(...args: string[]): Promise<{ code: number; stdout: stri
     }),
   );
 }
-
-const hasDockerCompose = (): Promise<boolean> =>
-  run('sh', ['-c', 'command -v docker-compose']).then(
-    () => true,
-    () => false,
-  );
 
 describe('docker/compose-clients.mjs', () => {
   let dir: string;
@@ -92,22 +87,18 @@ describe('docker/compose-clients.mjs', () => {
     expect(result.stderr).toMatch(/^compose-clients: .*\nusage:/);
   });
 
-  it('passes `docker-compose config -q` beside a base file and fails it without echo-server (if installed)', async () => {
-    // Only where Debian's docker-compose is installed (it is not a project dependency); the YAML checks above run
-    // everywhere.
-    if (!(await hasDockerCompose())) return;
+  it('passes `docker-compose config -q` beside a base file and fails it without echo-server', async () => {
+    await ensureCommand('docker-compose', 'docker-compose');
     const override = join(dir, 'clients.yml');
     await generate('5', '-o', override);
     const config = (base: string) => {
       writeFileSync(join(dir, 'docker-compose.yml'), base);
-      return run('docker-compose', ['-f', 'docker-compose.yml', '-f', 'clients.yml', 'config', '-q'], {
-        cwd: dir,
-      }).then(
-        () => 0,
-        (err: { code: number }) => err.code,
-      );
+      const args = ['-f', 'docker-compose.yml', '-f', 'clients.yml', 'config', '-q'];
+      return runCommand('docker-compose', args, dir);
     };
-    expect(await config(baseCompose.withEchoServer)).toBe(0);
-    expect(await config(baseCompose.withoutEchoServer)).not.toBe(0);
-  });
+    expect(await config(baseCompose.withEchoServer)).toMatchObject({ code: 0, stderr: '' });
+    const broken = await config(baseCompose.withoutEchoServer);
+    expect(broken.code).not.toBe(0);
+    expect(broken.stderr).toMatch(/echo-server/);
+  }, 180_000);
 });
