@@ -64,7 +64,8 @@ describe('echo roles, configured by env, config file and defaults', () => {
     const topo = await Topology.start([
       {
         role: 'echo-server',
-        env: { CONFIG_DIR: serverDir, ECHO_MAX_LINE_BYTES: '50', SERVER_LISTEN_BACKLOG: '32' },
+        // An empty ECHO_PORT counts as unset, so the file's port is the one that applies.
+        env: { CONFIG_DIR: serverDir, ECHO_PORT: '', ECHO_MAX_LINE_BYTES: '50', SERVER_LISTEN_BACKLOG: '32' },
       },
     ]);
     topologies.push(topo);

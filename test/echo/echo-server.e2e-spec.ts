@@ -2,7 +2,6 @@
 // by the host's nc and by echo-client job processes. SIGTERM runs last: it ends the process.
 import type { Socket } from 'node:net';
 import request from 'supertest';
-import { freePort } from '../harness/ports.js';
 import { Topology, TOPOLOGIES, type RoleProcess } from '../harness/topology.js';
 import { connectTo, lines, readBytes, readUntilClose, seededBytes, writeAll } from './echo.fixtures.js';
 import { ensureCommand, messages, runCommand, startEchoClient } from './echo-e2e.util.js';
@@ -24,15 +23,14 @@ describe.each(TOPOLOGIES)('echo-server role, %s topology', (kind) => {
 
   beforeAll(async () => {
     await ensureCommand('nc', 'netcat-openbsd');
-    echoPort = await freePort();
     topo = await Topology.startKind(kind, ['echo-server'], {
       env: {
-        ECHO_PORT: String(echoPort),
         ECHO_BACKLOG: '2048',
         ECHO_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS),
       },
     });
     server = topo.host('echo-server');
+    echoPort = server.echoPort;
   }, 180_000);
   afterEach(() => {
     for (const s of sockets.splice(0)) s.destroy();
