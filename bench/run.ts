@@ -7,6 +7,8 @@ import type { BenchRow } from './lib.js';
 
 const SUITES: Record<string, () => Promise<{ run(): Promise<BenchRow[]> }>> = {
   foundation: () => import('./exchange.bench.js'),
+  echo: () => import('./echo.bench.js'),
+  calculator: () => import('./calculator.bench.js'),
 };
 
 async function main(): Promise<void> {

@@ -13,7 +13,9 @@ export const DEFAULTS = Object.freeze({
   configDir: './config',
   configMount: '/app/config',
   server: 'echo-server',
-  network: undefined,
+  // docker-compose.yml puts every role on this one network and nothing on the project's default network, so a
+  // client left on the default one could not resolve echo-server.
+  network: 'polyrole',
   max: 1000,
 });
 
@@ -24,7 +26,7 @@ const USAGE = `usage: node docker/compose-clients.mjs [clients] N [options]
   --config-dir DIR       host directory mounted read-only (default ${DEFAULTS.configDir})
   --config-mount PATH    where the app reads config/ in the container (default ${DEFAULTS.configMount})
   --server SERVICE       echo server service the clients wait for (default ${DEFAULTS.server})
-  --network NAME         attach the clients to this network (default: the project's default network)`;
+  --network NAME         network of echo-server the clients join (default ${DEFAULTS.network})`;
 
 /** A JSON string is a valid YAML double-quoted scalar: quoting every value leaves nothing for YAML to guess. */
 const q = (value) => JSON.stringify(String(value));

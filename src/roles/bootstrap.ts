@@ -3,7 +3,7 @@
 import 'reflect-metadata';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
+import type { MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
@@ -23,6 +23,7 @@ import { JOB, type Job, type ModulePart } from '../platform/part.js';
 import { platformSettings } from '../platform/platform.settings.js';
 import { PlatformModule } from '../platform/platform.module.js';
 import { Lifecycle } from '../platform/shutdown/lifecycle.js';
+import { RpcServer } from '../platform/transport/rpc-server.js';
 import { RpcHub, tlsOptions } from '../platform/transport/rpc-hub.js';
 import { PARTS } from './parts.js';
 import {
@@ -179,13 +180,12 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
     let tcpClosed: Promise<void> = Promise.resolve();
     if (servesRpc) {
       app.connectMicroservice<MicroserviceOptions>({
-        transport: Transport.TCP,
-        options: {
+        strategy: new RpcServer({
           host: platform.tcpHost,
           port: platform.tcpPort,
           tlsOptions: tlsOptions(platform) as never,
-          maxBufferSize: platform.rpcMaxMessageBytes,
-        },
+          maxMessageBytes: platform.rpcMaxMessageBytes,
+        }),
       });
     }
 

@@ -6,4 +6,7 @@ import type { PartName } from './role-table.js';
 export const PARTS: Partial<Record<PartName, () => Promise<ModulePart>>> = {
   exchange: async () => (await import('../modules/exchange/exchange.module.js')).exchangePart,
   generator: async () => (await import('../modules/generator/generator.module.js')).generatorPart,
+  'echo-server': async () => (await import('../modules/echo/echo-server.module.js')).echoServerPart,
+  'echo-client': async () => (await import('../modules/echo/echo-client.module.js')).echoClientPart,
+  calculator: async () => (await import('../modules/calculator/calculator.module.js')).calculatorPart,
 };

@@ -42,6 +42,8 @@ export class RoleProcess {
     readonly env: Record<string, string>,
     readonly httpPort: number,
     readonly tcpPort: number,
+    /** The raw TCP echo port (ECHO_PORT) when the process hosts echo-server. */
+    readonly echoPort: number,
   ) {}
 
   get url(): string {
@@ -166,7 +168,7 @@ export class Topology {
     const databaseUrl = opts.databaseUrl ?? (await freshDatabase());
     const topo = new Topology(databaseUrl);
     const ports = await Promise.all(
-      specs.map(async () => ({ http: await freePort(), tcp: await freePort() })),
+      specs.map(async () => ({ http: await freePort(), tcp: await freePort(), echo: await freePort() })),
     );
     // Every role a process hosts is reachable at that process's TCP port.
     const peerEnv: Record<string, string> = {};
@@ -185,6 +187,8 @@ export class Topology {
         DATABASE_URL: databaseUrl,
         SHUTDOWN_GRACE_MS: '10000',
         RPC_TIMEOUT_MS: '2000',
+        // Its own echo port, so processes hosting echo-server (ROLE=all too) never fight over 12345.
+        ECHO_PORT: String(ports[i].echo),
         ...peerEnv,
         ...opts.env,
         ...spec.env,
@@ -192,7 +196,10 @@ export class Topology {
         HTTP_PORT: String(ports[i].http),
         TCP_PORT: String(ports[i].tcp),
       };
-      topo.processes.set(name, new RoleProcess(name, spec.role, env, ports[i].http, ports[i].tcp));
+      topo.processes.set(
+        name,
+        new RoleProcess(name, spec.role, env, ports[i].http, ports[i].tcp, Number(env.ECHO_PORT)),
+      );
     });
     for (const p of topo.processes.values()) p.start();
     try {

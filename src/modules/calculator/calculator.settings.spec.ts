@@ -9,6 +9,7 @@ describe('calculatorSettings', () => {
   it('has the documented defaults', () => {
     expect(resolve({})).toEqual({
       grpcPort: 50051,
+      grpcHost: '0.0.0.0',
       eventStoreFlushMs: 50,
       eventStoreBatchSize: 500,
       eventStoreMaxBuffer: 10_000,

@@ -1,7 +1,7 @@
 // The calculator part's settings (resolved at boot with every other booted part's; env > config/calculator.yaml >
 // default).
 import { defineSettings, type SettingsOf } from '../../platform/config/settings.js';
-import { int, ipList, port, url } from '../../platform/config/parsers.js';
+import { int, ipList, port, str, url } from '../../platform/config/parsers.js';
 import { MAX_EVENTS_PER_WRITE } from './event-store/postgres-event.store.js';
 import { WatchedIpMatcher } from './watched-ip.matcher.js';
 
@@ -20,6 +20,12 @@ export const calculatorSettings = defineSettings({
     file: { name: FILE, key: 'grpc.port' },
     default: 50051,
     parse: port(),
+  },
+  grpcHost: {
+    env: 'GRPC_HOST',
+    file: { name: FILE, key: 'grpc.host' },
+    default: '0.0.0.0',
+    parse: str({ minLength: 1 }),
   },
   eventStoreFlushMs: {
     env: 'EVENTSTORE_FLUSH_MS',

@@ -1,31 +1,30 @@
-// docker/compose-clients.mjs, run as a user would. When docker-compose (Debian's package) is installed, its output
-// is also checked with `docker-compose config -q` against a minimal base file standing in for docker-compose.yml.
+// docker/compose-clients.mjs, run as a user would, and its output checked by `docker-compose config` beside the repo's
+// docker-compose.yml (Debian's docker-compose is installed first when missing, so the check never passes silently).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { ensureCommand, runCommand } from '../../../test/echo/echo-e2e.util.js';
 
 const run = promisify(execFile);
 const SCRIPT = resolve('docker/compose-clients.mjs');
 
-const baseCompose = {
-  withEchoServer: [
-    'services:',
-    '  echo-server:',
-    '    image: polyrole:latest',
-    '    environment:',
-    '      ROLE: echo-server',
-    '    healthcheck:',
-    '      test: ["CMD", "node", "-e", "process.exit(0)"]',
-    '',
-  ].join('\n'),
-  withoutEchoServer: 'services:\n  exchange:\n    image: polyrole:latest\n',
-};
+/** Stands in for docker-compose.yml in the failing case: the polyrole network, but no echo-server to wait for. */
+const baseWithoutEchoServer = [
+  'services:',
+  '  exchange:',
+  '    image: polyrole:latest',
+  '    networks: [polyrole]',
+  'networks:',
+  '  polyrole: {}',
+  '',
+].join('\n');
 
 interface ClientService {
   image: string;
+  networks: string[];
   environment: Record<string, string>;
   volumes: string[];
   depends_on: Record<string, { condition: string }>;
@@ -42,12 +41,6 @@ async function generate(...args: string[]): Promise<{ code: number; stdout: stri
     }),
   );
 }
-
-const hasDockerCompose = (): Promise<boolean> =>
-  run('sh', ['-c', 'command -v docker-compose']).then(
-    () => true,
-    () => false,
-  );
 
 describe('docker/compose-clients.mjs', () => {
   let dir: string;
@@ -73,15 +66,13 @@ describe('docker/compose-clients.mjs', () => {
       expect(service.volumes).toEqual(['./config:/app/config:ro']);
       expect(service.depends_on).toEqual({ 'echo-server': { condition: 'service_healthy' } });
       expect(service.restart).toBe('no');
+      expect(service.networks).toEqual(['polyrole']);
     });
   });
 
   it('prints to stdout with -o - and honours --network and --image', async () => {
     const result = await generate('2', '-o', '-', '--network', 'testing_net', '--image', 'polyrole:dev');
-    const services = parseYaml(result.stdout).services as Record<
-      string,
-      ClientService & { networks: string[] }
-    >;
+    const services = parseYaml(result.stdout).services as Record<string, ClientService>;
     expect(services['echo-client-2']).toMatchObject({ image: 'polyrole:dev', networks: ['testing_net'] });
   });
 
@@ -92,22 +83,57 @@ describe('docker/compose-clients.mjs', () => {
     expect(result.stderr).toMatch(/^compose-clients: .*\nusage:/);
   });
 
-  it('passes `docker-compose config -q` beside a base file and fails it without echo-server (if installed)', async () => {
-    // Only where Debian's docker-compose is installed (it is not a project dependency); the YAML checks above run
-    // everywhere.
-    if (!(await hasDockerCompose())) return;
-    const override = join(dir, 'clients.yml');
-    await generate('5', '-o', override);
-    const config = (base: string) => {
-      writeFileSync(join(dir, 'docker-compose.yml'), base);
-      return run('docker-compose', ['-f', 'docker-compose.yml', '-f', 'clients.yml', 'config', '-q'], {
-        cwd: dir,
-      }).then(
-        () => 0,
-        (err: { code: number }) => err.code,
+  describe('with docker-compose', () => {
+    beforeAll(() => ensureCommand('docker-compose', 'docker-compose'), 300_000);
+
+    /** `docker-compose config` over `files`, with an empty env file so a developer's .env cannot interfere. */
+    const composeConfig = async (files: string[], ...args: string[]) => {
+      writeFileSync(join(dir, 'empty.env'), '');
+      const fileArgs = files.flatMap((f) => ['-f', f]);
+      return runCommand(
+        'env',
+        [
+          `JWT_SECRET=test-only`,
+          'docker-compose',
+          '--env-file',
+          join(dir, 'empty.env'),
+          ...fileArgs,
+          'config',
+          ...args,
+        ],
+        dir,
       );
     };
-    expect(await config(baseCompose.withEchoServer)).toBe(0);
-    expect(await config(baseCompose.withoutEchoServer)).not.toBe(0);
+
+    it("passes `docker-compose config -q` beside the repo's docker-compose.yml", async () => {
+      const override = join(dir, 'clients.yml');
+      await generate('5', '-o', override);
+      expect(await composeConfig([resolve('docker-compose.yml'), override], '-q')).toMatchObject({
+        code: 0,
+        stderr: '',
+      });
+    });
+
+    it('puts every client on the network where echo-server is', async () => {
+      const override = join(dir, 'clients.yml');
+      await generate('3', '-o', override);
+      const merged = await composeConfig([resolve('docker-compose.yml'), override]);
+      expect(merged.code).toBe(0);
+      const services = parseYaml(merged.stdout).services as Record<string, { networks?: unknown }>;
+      const networks = (name: string) => {
+        const n = services[name].networks ?? {};
+        return Array.isArray(n) ? n : Object.keys(n as object);
+      };
+      expect(networks('echo-server')).toContain('polyrole');
+      for (const id of [1, 2, 3]) expect(networks(`echo-client-${id}`)).toEqual(['polyrole']);
+    });
+
+    it('fails `docker-compose config -q` when the base file has no echo-server', async () => {
+      writeFileSync(join(dir, 'docker-compose.yml'), baseWithoutEchoServer);
+      await generate('5', '-o', join(dir, 'clients.yml'));
+      const broken = await composeConfig(['docker-compose.yml', 'clients.yml'], '-q');
+      expect(broken.code).not.toBe(0);
+      expect(broken.stderr).toMatch(/echo-server/);
+    });
   });
 });

@@ -116,6 +116,17 @@ describe('echo settings', () => {
       });
     });
 
+    it('accepts ECHO_SERVER_ADDR, the peer convention of the deployment files, below CLI_SERVER_ADDRESS', () => {
+      write('echo-client.yaml', files.client);
+      const resolve = (env: Record<string, string>) =>
+        resolveSettings(echoClientSettings, { env, configDir }).serverAddress;
+      expect(resolve({ ECHO_SERVER_ADDR: 'peer-host:12345' })).toEqual({ host: 'peer-host', port: 12345 });
+      expect(resolve({ ECHO_SERVER_ADDR: 'peer-host:12345', CLI_SERVER_ADDRESS: 'cli-host:1' })).toEqual({
+        host: 'cli-host',
+        port: 1,
+      });
+    });
+
     it('falls back to the defaults for keys the file leaves out, and requires an id', () => {
       write('echo-client.yaml', 'id: 4\n');
       expect(resolveSettings(echoClientSettings, { env: {}, configDir })).toEqual({

@@ -57,7 +57,8 @@ export type EchoServerSettings = SettingsOf<typeof echoServerSettings>;
 export const echoClientSettings = defineSettings({
   id: { env: 'CLI_ID', file: { name: ECHO_CLIENT_FILE, key: 'id' }, parse: str({ minLength: 1 }) },
   serverAddress: {
-    env: 'CLI_SERVER_ADDRESS',
+    // ECHO_SERVER_ADDR is the platform's <ROLE>_ADDR peer convention, which the deployment files set.
+    env: ['CLI_SERVER_ADDRESS', 'ECHO_SERVER_ADDR'],
     file: { name: ECHO_CLIENT_FILE, key: 'server.address' },
     default: { host: 'echo-server', port: 12345 },
     parse: hostPort(),

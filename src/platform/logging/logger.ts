@@ -44,11 +44,15 @@ export function configureRootLogger(opts: {
   return root;
 }
 
-/** A child logger named after a component; resolves the root lazily so it picks up the boot configuration. */
-export function createLogger(component: string): Logger {
+/**
+ * A child logger named after a component; resolves the root lazily so it picks up the boot configuration.
+ * `level` gives the component a level of its own (a module's own log-level setting); otherwise it follows the root.
+ */
+export function createLogger(component: string, level?: string): Logger {
+  const key = level ? `${component}\u0000${level}` : component;
   return new Proxy({} as Logger, {
     get(_t, prop) {
-      const child = childCache.get(component) ?? cacheChild(component);
+      const child = childCache.get(key) ?? cacheChild(key, component, level);
       const value = (child as unknown as Record<string | symbol, unknown>)[prop];
       return typeof value === 'function' ? value.bind(child) : value;
     },
@@ -57,13 +61,13 @@ export function createLogger(component: string): Logger {
 
 const childCache = new Map<string, Logger>();
 let cachedRoot: Logger | undefined;
-function cacheChild(component: string): Logger {
+function cacheChild(key: string, component: string, level: string | undefined): Logger {
   if (cachedRoot !== root) {
     childCache.clear();
     cachedRoot = root;
   }
-  const child = root.child({ component });
-  childCache.set(component, child);
+  const child = root.child({ component }, level ? { level } : undefined);
+  childCache.set(key, child);
   return child;
 }
 

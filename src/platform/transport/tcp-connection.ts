@@ -42,6 +42,7 @@ export class TcpConnection {
   private reconnectTimer?: NodeJS.Timeout;
   private waiters: Array<(ok: boolean) => void> = [];
   private lastError = 'not connected yet';
+  private corked = false;
 
   constructor(private readonly opts: ConnectionOptionsBase) {}
 
@@ -211,8 +212,22 @@ export class TcpConnection {
         );
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      this.socket!.write(`${json.length}#${json}`);
+      this.write(`${json.length}#${json}`);
     });
+  }
+
+  /** Calls made in the same tick leave in one write. */
+  private write(frame: string): void {
+    const socket = this.socket!;
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
+    socket.write(frame);
   }
 
   /** Stops reconnecting, fails what is pending and closes the socket. */

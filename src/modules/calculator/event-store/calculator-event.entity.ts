@@ -9,6 +9,11 @@ export class CalculatorEventEntity {
   @PrimaryGeneratedColumn('increment', { type: 'bigint' })
   seq!: string;
 
+  /** Null only for rows written before the column existed. */
+  @Index('calculator_events_event_id_key', { unique: true })
+  @Column({ name: 'event_id', type: 'uuid', nullable: true })
+  eventId!: string | null;
+
   @Column({ type: 'varchar', length: 64 })
   type!: string;
 

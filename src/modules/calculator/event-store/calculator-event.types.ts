@@ -2,6 +2,9 @@
 
 export type CalculationMethod = 'summation' | 'factorial';
 
+/** Which door a request came through. */
+export type CalculationDoor = 'http' | 'grpc' | 'rpc';
+
 export interface CalculationRequestedPayload {
   method: CalculationMethod;
   /** The inputs as received, int64 values as decimal strings. */
@@ -10,6 +13,7 @@ export interface CalculationRequestedPayload {
   /** ISO-8601 time the request arrived. */
   at: string;
   instance: string;
+  door?: CalculationDoor;
 }
 
 export interface CalculationCompletedPayload {
@@ -43,6 +47,8 @@ export type CalculatorEventType = keyof CalculatorEventPayloads;
 /** An event before it is stored. */
 export type NewCalculatorEvent = {
   [T in CalculatorEventType]: {
+    /** A UUID given when the event is created: a write retried after an ambiguous failure stores it once. */
+    id: string;
     type: T;
     requestId: string;
     payload: CalculatorEventPayloads[T];

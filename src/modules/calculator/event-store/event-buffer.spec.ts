@@ -253,6 +253,34 @@ describe(EventBuffer.name, () => {
     });
   });
 
+  describe('flushing', () => {
+    it('writes what is buffered without waiting for the interval and resolves once it is stored', async () => {
+      const { writer, buffer } = setup();
+      await buffer.append(1, 2);
+      await buffer.flush();
+      expect(writer.stored).toEqual([1, 2]);
+    });
+
+    it('waits for a write already in flight and then writes the rest', async () => {
+      const { writer, buffer } = setup();
+      writer.hold();
+      await buffer.append(...range(1, 4));
+      await buffer.append(5);
+      const flushed = track(buffer.flush());
+      await settle();
+      expect(flushed.done).toBe(false);
+      writer.release();
+      await settle();
+      await settle();
+      expect({ done: flushed.done, stored: writer.stored }).toEqual({ done: true, stored: range(1, 5) });
+    });
+
+    it('resolves at once when everything is stored', async () => {
+      const { buffer } = setup();
+      await expect(buffer.flush()).resolves.toBeUndefined();
+    });
+  });
+
   describe('draining', () => {
     it('writes everything at once without waiting for the interval', async () => {
       const { writer, buffer } = setup();

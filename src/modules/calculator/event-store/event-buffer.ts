@@ -150,6 +150,18 @@ export class EventBuffer<E> {
     });
   }
 
+  /**
+   * Writes what is accepted so far without waiting for the flush timer (a retry still waits out its backoff);
+   * resolves once all of it is stored. Later appends are not waited for.
+   */
+  flush(): Promise<void> {
+    if (this.written >= this.accepted) return Promise.resolve();
+    const stored = this.whenWritten(this.accepted);
+    this.flushDue = true;
+    this.kick();
+    return stored;
+  }
+
   /** True unless the last write failed. */
   get healthy(): boolean {
     return this.failedAttempts === 0;

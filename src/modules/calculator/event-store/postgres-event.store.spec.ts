@@ -3,13 +3,18 @@ import { CalculatorEventEntity } from './calculator-event.entity.js';
 import type { NewCalculatorEvent } from './calculator-event.types.js';
 import { EventBuffer } from './event-buffer.js';
 import { CreateCalculatorEvents1763800000000 } from './migrations/1763800000000-create-calculator-events.js';
+import { AddCalculatorEventId1763900000000 } from './migrations/1763900000000-add-calculator-event-id.js';
 import { MAX_EVENTS_PER_WRITE, PostgresEventStore } from './postgres-event.store.js';
 
 const instance = 'calculator@test-host';
+let nextId = 0;
+/** Deterministic UUIDs, one per event built. */
+const eventId = () => `00000000-0000-4000-8000-${String(++nextId).padStart(12, '0')}`;
 const at = new Date('2025-01-02T03:04:05.678Z');
 
 const events = {
   requested: (requestId: string): NewCalculatorEvent => ({
+    id: eventId(),
     type: 'CalculationRequested',
     requestId,
     payload: {
@@ -23,6 +28,7 @@ const events = {
     instance,
   }),
   completed: (requestId: string): NewCalculatorEvent => ({
+    id: eventId(),
     type: 'CalculationCompleted',
     requestId,
     payload: { method: 'factorial', result: '2432902008176640000' },
@@ -30,6 +36,7 @@ const events = {
     instance,
   }),
   failed: (requestId: string): NewCalculatorEvent => ({
+    id: eventId(),
     type: 'CalculationFailed',
     requestId,
     payload: { method: 'summation', code: 'OUT_OF_RANGE', message: 'overflow' },
@@ -45,7 +52,7 @@ describe(PostgresEventStore.name, () => {
   beforeEach(async () => {
     db = await openTestSchema({
       entities: [CalculatorEventEntity],
-      migrations: [CreateCalculatorEvents1763800000000],
+      migrations: [CreateCalculatorEvents1763800000000, AddCalculatorEventId1763900000000],
     });
     store = new PostgresEventStore(db.dataSource);
   });
@@ -77,6 +84,17 @@ describe(PostgresEventStore.name, () => {
     expect(page.map((e) => [e.seq, e.requestId])).toEqual([
       ['2', 'b'],
       ['3', 'c'],
+    ]);
+  });
+
+  it('stores a batch retried after an ambiguous failure only once', async () => {
+    const batch = [events.requested('r1'), events.completed('r1')];
+    await store.write(batch);
+    await store.write([...batch, events.failed('r2')]);
+    expect((await store.readAfter('0', 10)).map((e) => e.type)).toEqual([
+      'CalculationRequested',
+      'CalculationCompleted',
+      'CalculationFailed',
     ]);
   });
 

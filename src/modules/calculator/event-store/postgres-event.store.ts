@@ -1,5 +1,5 @@
 // The calculator's event log in PostgreSQL: one multi-row INSERT per batch (the EventBuffer's writer) and ordered
-// reads by global sequence.
+// reads by global sequence. Inserting is idempotent per event id, so the buffer may retry a batch blindly.
 import type { EventWriter } from './event-buffer.js';
 import type { NewCalculatorEvent, StoredCalculatorEvent } from './calculator-event.types.js';
 import { CALCULATOR_EVENTS_TABLE } from './calculator-event.entity.js';
@@ -9,16 +9,29 @@ export interface SqlQueryable {
   query(sql: string, params?: unknown[]): Promise<any>;
 }
 
-const COLUMNS = ['type', 'request_id', 'payload', 'created_at', 'instance'] as const;
-
 /**
- * One INSERT takes at most 65535 parameters; a batch must be one statement to stay all-or-nothing (a retried
- * batch must not duplicate half of itself), so batches are capped rather than split.
+ * A batch is one statement so it stays all-or-nothing; the cap keeps that statement (and a retry of it) modest.
+ * The settings refuse a larger EVENTSTORE_BATCH_SIZE.
  */
-export const MAX_EVENTS_PER_WRITE = Math.floor(65535 / COLUMNS.length);
+export const MAX_EVENTS_PER_WRITE = 10_000;
+
+// The whole batch travels as one JSON parameter: one JSON.stringify on our side (the cheapest serialisation Node
+// has, with no per-value escaping as array parameters need) and a constant statement text for PostgreSQL. Rows
+// take their bigserial in ORDER BY position, i.e. batch order, so the log keeps the buffer's order. An event already
+// stored (a retry after the reply to a committed INSERT was lost) is skipped rather than duplicated.
+const INSERT_BATCH = `
+  INSERT INTO "${CALCULATOR_EVENTS_TABLE}" ("event_id", "type", "request_id", "payload", "created_at", "instance")
+  SELECT id, type, request_id, payload, created_at, instance
+  FROM ROWS FROM (
+    json_to_recordset($1::json)
+      AS (id uuid, type text, request_id text, payload jsonb, created_at timestamptz, instance text)
+  ) WITH ORDINALITY AS batch(id, type, request_id, payload, created_at, instance, position)
+  ORDER BY position
+  ON CONFLICT ("event_id") DO NOTHING`;
 
 interface EventRow {
   seq: string;
+  event_id: string | null;
   type: NewCalculatorEvent['type'];
   request_id: string;
   payload: NewCalculatorEvent['payload'];
@@ -34,23 +47,21 @@ export class PostgresEventStore implements EventWriter<NewCalculatorEvent> {
     if (events.length > MAX_EVENTS_PER_WRITE) {
       throw new Error(`a batch holds at most ${MAX_EVENTS_PER_WRITE} events (got ${events.length})`);
     }
-    const params: unknown[] = [];
-    const rows = events.map((e) => {
-      const base = params.length;
-      params.push(e.type, e.requestId, JSON.stringify(e.payload), e.createdAt.toISOString(), e.instance);
-      return `($${base + 1}, $${base + 2}, $${base + 3}::jsonb, $${base + 4}::timestamptz, $${base + 5})`;
-    });
-    // VALUES rows take their bigserial in list order, so the log keeps the buffer's order.
-    await this.db.query(
-      `INSERT INTO "${CALCULATOR_EVENTS_TABLE}" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES ${rows.join(', ')}`,
-      params,
-    );
+    const rows = events.map((e) => ({
+      id: e.id,
+      type: e.type,
+      request_id: e.requestId,
+      payload: e.payload,
+      created_at: e.createdAt.toISOString(),
+      instance: e.instance,
+    }));
+    await this.db.query(INSERT_BATCH, [JSON.stringify(rows)]);
   }
 
   /** Events with seq > `after`, in seq order. `after` is a decimal string (bigserial). */
   async readAfter(after: string, limit: number): Promise<StoredCalculatorEvent[]> {
     const rows: EventRow[] = await this.db.query(
-      `SELECT "seq", "type", "request_id", "payload", "created_at", "instance" FROM "${CALCULATOR_EVENTS_TABLE}"
+      `SELECT "seq", "event_id", "type", "request_id", "payload", "created_at", "instance" FROM "${CALCULATOR_EVENTS_TABLE}"
        WHERE "seq" > $1::bigint ORDER BY "seq" LIMIT $2`,
       [after, limit],
     );
@@ -58,6 +69,7 @@ export class PostgresEventStore implements EventWriter<NewCalculatorEvent> {
       (r) =>
         ({
           seq: String(r.seq),
+          id: r.event_id ?? '',
           type: r.type,
           requestId: r.request_id,
           payload: r.payload,

@@ -1,0 +1,30 @@
+// The Nest TCP listener's socket with replies coalesced: every reply produced in one tick of the event loop goes
+// out in one write (cork, then uncork on the next tick) instead of one syscall each. Framing is Nest's own.
+import { JsonSocket, type TcpSocket } from '@nestjs/microservices';
+import type { Socket } from 'node:net';
+
+type SocketClass = new (socket: Socket) => TcpSocket;
+
+/** A JsonSocket class bound to the transport's limits (Nest passes framing options only to its own class). */
+export function batchingJsonSocket(maxBufferSize: number): SocketClass {
+  return class BatchingJsonSocket extends JsonSocket {
+    private corked = false;
+
+    constructor(socket: Socket) {
+      super(socket, { maxBufferSize });
+    }
+
+    protected override handleSend(message: unknown, callback?: (err?: unknown) => void): void {
+      const raw = this.netSocket;
+      if (!this.corked) {
+        this.corked = true;
+        raw.cork();
+        process.nextTick(() => {
+          this.corked = false;
+          raw.uncork();
+        });
+      }
+      super.handleSend(message, callback);
+    }
+  };
+}
