@@ -5,7 +5,12 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse, parseAllDocuments } from 'yaml';
+import { parseAllDocuments } from 'yaml';
+import {
+  loadComposeFile,
+  type ComposeFile as ParsedComposeFile,
+  type ComposeService,
+} from '../../docker/compose-local/compose-file.js';
 import {
   ROLE_NAMES,
   ROLE_TABLE,
@@ -89,67 +94,22 @@ export const edgeKey = (e: { from: string; to: string; port?: number }): string 
 
 // ---- docker-compose.yml ----
 
-export type ComposeService = {
-  image?: string;
-  environment?: Record<string, string>;
-  healthcheck?: { test: string[] | string };
-  depends_on?: Record<string, { condition: string }>;
-  restart?: string;
-  stop_grace_period?: string;
-  volumes?: string[];
-  ports?: string[];
-  networks?: string[];
-  command?: string[];
-  group_add?: string[];
-};
-export type ComposeFile = {
-  services: Record<string, ComposeService>;
-  networks: Record<string, { name?: string }>;
-  volumes: Record<string, unknown>;
-};
-
-/** Compose-style `${VAR}`, `${VAR:-default}` and `${VAR:?message}` substitution against `env`. */
-export function interpolate(value: unknown, env: Record<string, string>): unknown {
-  if (typeof value === 'string') {
-    return value.replace(
-      /\$\{([A-Z0-9_]+)(?:(:?[-?])([^}]*))?\}/g,
-      (_m, name: string, op?: string, arg?: string) => {
-        const set = env[name];
-        if (op?.endsWith('-')) return set !== undefined && (op === '-' || set !== '') ? set : (arg ?? '');
-        if (op?.endsWith('?') && (set === undefined || (op === ':?' && set === ''))) {
-          throw new Error(`${name}: ${arg}`);
-        }
-        return set ?? '';
-      },
-    );
-  }
-  if (Array.isArray(value)) return value.map((v) => interpolate(v, env));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env)]));
-  }
-  return value;
-}
+export type { ComposeService };
+/** Ours declares its networks and volumes. */
+export type ComposeFile = ParsedComposeFile & Required<Pick<ParsedComposeFile, 'networks' | 'volumes'>>;
 
 export const composeEnvForTests = { JWT_SECRET: 'test-only-secret' };
 
 /** docker-compose.yml with anchors merged and variables interpolated (defaults, plus composeEnvForTests). */
 export function loadCompose(env: Record<string, string> = composeEnvForTests): ComposeFile {
-  const raw = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true });
-  return interpolate(raw, env) as ComposeFile;
+  return loadComposeFile(join(repoRoot, 'docker-compose.yml'), env) as ComposeFile;
 }
+
+export { durationMs } from '../../docker/compose-local/compose-file.js';
 
 export function composeHealthcheckCommand(service: ComposeService): string {
   const test = service.healthcheck?.test;
   return Array.isArray(test) ? test.join(' ') : (test ?? '');
-}
-
-/** `15s`, `1m30s`, `500ms` -> milliseconds. */
-export function durationMs(text: string): number {
-  let total = 0;
-  for (const [, n, unit] of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
-    total += Number(n) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'];
-  }
-  return total;
 }
 
 // ---- k8s/ ----
