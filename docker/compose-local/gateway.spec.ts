@@ -93,7 +93,7 @@ describe(Gateway.name, () => {
   });
 
   it('adds the X-Forwarded headers Traefik adds', async () => {
-    const { headers } = await (await fetch(`${base}/a`)).json();
+    const { headers } = (await (await fetch(`${base}/a`)).json()) as { headers: Record<string, string> };
 
     expect(headers).toMatchObject({
       'x-forwarded-for': '127.0.0.1',
@@ -103,7 +103,7 @@ describe(Gateway.name, () => {
   });
 
   it('routes to the longest matching prefix', async () => {
-    expect((await (await fetch(`${base}/a/b/c`)).json()).name).toBe('ab');
+    expect(((await (await fetch(`${base}/a/b/c`)).json()) as { name: string }).name).toBe('ab');
   });
 
   it('answers 404 for a path no route matches', async () => {
