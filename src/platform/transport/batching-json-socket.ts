@@ -1,5 +1,5 @@
-// The Nest TCP listener's socket with replies coalesced: every reply produced in one tick of the event loop goes
-// out in one write (cork, then uncork on the next tick) instead of one syscall each. Framing is Nest's own.
+// The Nest TCP listener's socket with replies coalesced: every reply produced in one turn of the event loop goes
+// out in one write (cork, then uncork at setImmediate) instead of one syscall each. Framing is Nest's own.
 import { JsonSocket, type TcpSocket } from '@nestjs/microservices';
 import type { Socket } from 'node:net';
 
@@ -19,7 +19,7 @@ export function batchingJsonSocket(maxBufferSize: number): SocketClass {
       if (!this.corked) {
         this.corked = true;
         raw.cork();
-        process.nextTick(() => {
+        setImmediate(() => {
           this.corked = false;
           raw.uncork();
         });

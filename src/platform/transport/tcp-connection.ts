@@ -216,13 +216,13 @@ export class TcpConnection {
     });
   }
 
-  /** Calls made in the same tick leave in one write. */
+  /** Calls made in the same turn of the event loop leave in one write. */
   private write(frame: string): void {
     const socket = this.socket!;
     if (!this.corked) {
       this.corked = true;
       socket.cork();
-      process.nextTick(() => {
+      setImmediate(() => {
         this.corked = false;
         socket.uncork();
       });
