@@ -14,8 +14,10 @@ export interface ComposeLocalOptions {
   composeFile: string;
   /** The repository root: processes run there, with `node <root>/dist/main.js`. */
   root: string;
-  /** The shell environment compose would interpolate from (plus the project's `.env`). */
+  /** The shell environment compose would interpolate from. */
   env: Record<string, string | undefined>;
+  /** Compose's `--env-file`; default the `.env` beside the compose file. */
+  envFile?: string;
   /** The embedded PostgreSQL's data directory (the `postgres-data` volume). */
   dataDir: string;
   freePorts?: boolean;
@@ -50,7 +52,7 @@ export class ComposeLocal {
   /** Loads the compose file, starts everything and waits for every service's healthcheck. */
   static async up(opts: ComposeLocalOptions): Promise<ComposeLocal> {
     const composeDir = dirname(resolve(opts.composeFile));
-    const env = interpolationEnv(opts.env, resolve(composeDir, '.env'));
+    const env = interpolationEnv(opts.env, opts.envFile ?? resolve(composeDir, '.env'));
     const notes: string[] = [];
     if (!env.JWT_SECRET) {
       env.JWT_SECRET = randomBytes(32).toString('base64url');
@@ -169,7 +171,8 @@ export class ComposeLocal {
 
   /**
    * Stops dependents before what they depend on (jobs first, PostgreSQL last), each with SIGTERM and its
-   * stop_grace_period. Resolves with every service's exit code (null: killed or never ran).
+   * stop_grace_period. Resolves with the exit code of every service that was not skipped (null: killed, or
+   * never started).
    */
   down(): Promise<Record<string, number | null>> {
     return (this.stopping ??= this.stopAll());
@@ -187,6 +190,7 @@ export class ComposeLocal {
         p = (async () => {
           await Promise.all(dependents(name).map(stop));
           const service = this.services.get(name)!;
+          if (service.state === 'skipped') return;
           const ran = service.lastExit !== undefined || service.state === 'running';
           await service.stop();
           codes[name] = ran ? (service.lastExit?.code ?? null) : null;

@@ -96,6 +96,7 @@ describe(planLocal.name, () => {
       GRPC_PORT: String(calc.ports[50051]),
       HTTP_HOST: '127.0.0.1',
       TCP_HOST: '127.0.0.1',
+      GRPC_HOST: '127.0.0.1',
     });
     expect(calc.httpPort).toBe(calc.ports[3000]);
   });

@@ -176,10 +176,12 @@ export async function planLocal(file: ComposeFile, opts: PlanOptions): Promise<L
       const mount = mounts.find(([container]) => value === container || value.startsWith(`${container}/`));
       env[key] = mount ? mount[1] + value.slice(mount[0].length) : rewrite(value);
     }
-    for (const [key, container] of containerPorts(composeEnv)) env[key] = String(ports.get(container));
-    // A container binds all its interfaces inside its own network; on the host, loopback only.
-    env.HTTP_HOST = LOOPBACK;
-    env.TCP_HOST = LOOPBACK;
+    // A container binds all its interfaces inside its own network; on the host, loopback only (FOO_HOST is
+    // the platform's name for the interface of the FOO_PORT listener).
+    for (const [key, container] of containerPorts(composeEnv)) {
+      env[key] = String(ports.get(container));
+      env[key.replace(/_PORT$/, '_HOST')] = LOOPBACK;
+    }
     const role = composeEnv.ROLE;
     const spec = ROLE_TABLE[role as RoleName] as { job?: boolean } | undefined;
     if (env.MASTER_SPAWNER === 'docker') {

@@ -15,6 +15,7 @@ export const STOPPED_MARKER = 'compose:local stopped ';
 
 const USAGE = `usage: npm run compose:local -- [options]
   -f, --file FILE        compose file (default: docker-compose.yml of the repository)
+  --env-file FILE        variables to interpolate (default: .env beside the compose file)
   --data-dir DIR         embedded PostgreSQL data (default: data/compose-local/postgres); kept across runs
   --port N               the gateway's entry port (default: the compose file's published port, 8080)
   --free-ports           publish the gateway, echo and gRPC ports on free ports instead of the compose ones
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
     args = parseArgs({
       options: {
         file: { type: 'string', short: 'f' },
+        'env-file': { type: 'string' },
         'data-dir': { type: 'string' },
         port: { type: 'string' },
         'free-ports': { type: 'boolean' },
@@ -91,13 +93,7 @@ async function main(): Promise<void> {
     const codes = (await topo?.down()) ?? {};
     await control.admin?.close();
     for (const s of streams.values()) s.end();
-    const skipped = new Set(
-      topo
-        ?.status()
-        .services.filter((s) => s.state === 'skipped')
-        .map((s) => s.name),
-    );
-    const bad = Object.entries(codes).filter(([name, code]) => code !== 0 && !skipped.has(name));
+    const bad = Object.values(codes).filter((code) => code !== 0);
     process.stdout.write(`${STOPPED_MARKER}${JSON.stringify({ exitCodes: codes })}\n`);
     process.exit(bad.length > 0 ? 1 : 0);
   };
@@ -109,6 +105,7 @@ async function main(): Promise<void> {
       composeFile: resolve(args.file ?? join(ROOT, 'docker-compose.yml')),
       root: ROOT,
       env: { ...process.env },
+      envFile: args['env-file'] && resolve(args['env-file']),
       dataDir: resolve(args['data-dir'] ?? join(ROOT, 'data/compose-local/postgres')),
       freePorts: args['free-ports'],
       gatewayPort: args.port === undefined ? undefined : Number(args.port),
