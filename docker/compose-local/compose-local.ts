@@ -33,7 +33,7 @@ export interface ComposeLocalOptions {
 export interface TopologyStatus {
   gateway?: { name: string; port: number; routesFile: string };
   published: Record<string, Record<number, number>>;
-  postgres?: { name: string; state: string; port?: number };
+  postgres?: { name: string; state: string; port?: number; url?: string };
   services: ServiceStatus[];
   notes: string[];
 }

@@ -49,7 +49,13 @@ export class LocalPostgres {
     await this.start();
   }
 
+  /** The URL is for the developer on this machine (as `docker compose exec postgres psql` would be). */
   status() {
-    return { name: this.name, state: this.running ? 'running' : 'stopped', port: this.port };
+    return {
+      name: this.name,
+      state: this.running ? 'running' : 'stopped',
+      port: this.port,
+      ...(this.server ? { url: this.server.url } : {}),
+    };
   }
 }
