@@ -1,0 +1,35 @@
+// A psp.process order waiting to be delivered. Deleted once the psp acknowledges it (or refuses it for good).
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import type { PaymentOrder } from '../psp/contract.js';
+
+export const OUTBOX_TABLE = 'transaction_outbox';
+
+@Entity({ name: OUTBOX_TABLE })
+@Index('IDX_transaction_outbox_next_attempt_at', ['nextAttemptAt'])
+export class OutboxRecordEntity {
+  /** bigserial: TypeORM hands int8 back as a string, which keeps it exact. */
+  @PrimaryGeneratedColumn('increment', { type: 'bigint' })
+  id!: string;
+
+  @Column({ name: 'transaction_id', type: 'uuid' })
+  transactionId!: string;
+
+  @Column({ type: 'jsonb' })
+  payload!: PaymentOrder;
+
+  @Column({ type: 'integer', default: 0 })
+  attempts!: number;
+
+  @Column({ name: 'next_attempt_at', type: 'timestamptz', default: () => 'now()' })
+  nextAttemptAt!: Date;
+
+  /** Set while a dispatcher holds the record; a claim past this time is free to be taken again. */
+  @Column({ name: 'claimed_until', type: 'timestamptz', nullable: true })
+  claimedUntil!: Date | null;
+
+  @Column({ name: 'last_error', type: 'text', nullable: true })
+  lastError!: string | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt!: Date;
+}
