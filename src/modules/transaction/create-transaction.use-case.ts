@@ -2,6 +2,7 @@
 // its outbox record written durably before answering. An Idempotency-Key replays the first answer's transaction.
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../../platform/errors/app-error.js';
+import { currentRequestId } from '../../platform/logging/request-context.js';
 import { AuthClient } from '../auth/contract.js';
 import type { AcceptedTransaction } from './contract.js';
 import { OutboxDispatcher } from './outbox.dispatcher.js';
@@ -40,6 +41,7 @@ export class CreateTransactionUseCase {
       currency: req.currency,
       idempotencyKey,
       requestHash: hash,
+      requestId: currentRequestId(),
     });
     if (created) this.dispatcher.poke();
     else if (transaction.requestHash !== hash)

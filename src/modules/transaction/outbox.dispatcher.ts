@@ -97,7 +97,7 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     // allSettled: one record's bookkeeping failure must not lose the others' acknowledgements.
     await Promise.allSettled(
       records.map((r) =>
-        requestContext.run({ requestId: newRequestId() }, async () => {
+        requestContext.run({ requestId: r.requestId ?? newRequestId() }, async () => {
           if (await this.deliver(r)) acknowledged.push(r.id);
         }),
       ),

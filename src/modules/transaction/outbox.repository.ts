@@ -9,6 +9,7 @@ export interface ClaimedRecord {
   id: string;
   transactionId: string;
   payload: PaymentOrder;
+  requestId: string | null;
   /** Including the current one. */
   attempts: number;
 }
@@ -31,7 +32,8 @@ export class OutboxRepository {
          FOR UPDATE SKIP LOCKED
        ) due
        WHERE o.id = due.id
-       RETURNING o.id::text AS id, o.transaction_id AS "transactionId", o.payload, o.attempts
+       RETURNING o.id::text AS id, o.transaction_id AS "transactionId", o.payload,
+         o.request_id AS "requestId", o.attempts
        )
        SELECT * FROM claimed`,
       [limit, leaseMs],

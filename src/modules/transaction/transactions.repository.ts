@@ -11,6 +11,8 @@ export interface NewTransaction {
   currency: string;
   idempotencyKey?: string;
   requestHash: string;
+  /** Carried to the outbox so the delivery logs under the same request id. */
+  requestId?: string;
 }
 
 export interface StoredTransaction {
@@ -47,12 +49,12 @@ export class TransactionsRepository {
          ON CONFLICT (user_id, idempotency_key) DO NOTHING
          RETURNING *
        ), o AS (
-         INSERT INTO transaction_outbox (transaction_id, payload)
-         SELECT id, jsonb_build_object('id', id, 'user_id', user_id, 'amount', amount::text, 'currency', currency)
+         INSERT INTO transaction_outbox (transaction_id, request_id, payload)
+         SELECT id, $6::varchar, jsonb_build_object('id', id, 'user_id', user_id, 'amount', amount::text, 'currency', currency)
          FROM t
        )
        SELECT ${COLUMNS} FROM t`,
-      [t.userId, t.amount, t.currency, t.idempotencyKey ?? null, t.requestHash],
+      [t.userId, t.amount, t.currency, t.idempotencyKey ?? null, t.requestHash, t.requestId ?? null],
     );
     if (rows[0]) return { created: true, transaction: rows[0] };
     const existing: StoredTransaction[] = await this.db.query(

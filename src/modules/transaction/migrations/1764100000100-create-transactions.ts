@@ -34,6 +34,7 @@ export class CreateTransactions1764100000100 implements MigrationInterface {
         "next_attempt_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
         "claimed_until" TIMESTAMP WITH TIME ZONE,
         "last_error" text,
+        "request_id" character varying(128),
         "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
         CONSTRAINT "PK_transaction_outbox_id" PRIMARY KEY ("id"),
         CONSTRAINT "FK_transaction_outbox_transaction" FOREIGN KEY ("transaction_id")
