@@ -40,7 +40,7 @@ class FakePsp {
   } as unknown as PspClient;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 describe(OutboxDispatcher.name, () => {
   let db: TestSchema;
