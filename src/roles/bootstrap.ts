@@ -7,6 +7,7 @@ import { Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { readFileSync } from 'node:fs';
+import type { Server } from 'node:net';
 import { resolve } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { BootContext, type PeerTarget } from '../platform/boot-context.js';
@@ -173,8 +174,9 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
     });
 
     const servesRpc = parts.some((p) => (p.serves?.length ?? 0) > 0);
+    let tcpClosed: Promise<void> = Promise.resolve();
     if (servesRpc) {
-      const ms = app.connectMicroservice<MicroserviceOptions>({
+      app.connectMicroservice<MicroserviceOptions>({
         transport: Transport.TCP,
         options: {
           host: platform.tcpHost,
@@ -183,7 +185,6 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
           maxBufferSize: platform.rpcMaxMessageBytes,
         },
       });
-      ms.on('close', () => log.info(`closed tcp listener :${platform.tcpPort}`));
     }
 
     const docs = new DocumentBuilder()
@@ -200,7 +201,16 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
 
     const hub = app.get(RpcHub);
     await hub.start();
-    if (servesRpc) await app.startAllMicroservices();
+    if (servesRpc) {
+      await app.startAllMicroservices();
+      const tcp = app.getMicroservices()[0].unwrap<Server>();
+      tcpClosed = new Promise((done) =>
+        tcp.once('close', () => {
+          log.info(`closed tcp listener :${platform.tcpPort}`);
+          done();
+        }),
+      );
+    }
     await app.listen(platform.httpPort, platform.httpHost);
     log.info(
       {
@@ -233,6 +243,7 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
         if (platform.shutdownDrainDelayMs > 0)
           await new Promise((r) => setTimeout(r, platform.shutdownDrainDelayMs));
         await app.close();
+        await tcpClosed;
         await hub.close();
         await database.close();
         if (stopEmbedded) {

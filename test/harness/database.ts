@@ -27,7 +27,11 @@ export async function freshDatabase(prefix = 'e2e'): Promise<string> {
 }
 
 /** Runs one query against a database URL with a short-lived client. */
-export async function query<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function query<T = Record<string, unknown>>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

@@ -90,7 +90,8 @@ export class RoleProcess {
     for (;;) {
       const hit = this.logs().find(test);
       if (hit) return hit;
-      if (Date.now() > deadline) throw new Error(`${this.name}: log line not seen in ${timeoutMs} ms\n${this.tail()}`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.name}: log line not seen in ${timeoutMs} ms\n${this.tail()}`);
       await sleep(50);
     }
   }
@@ -102,14 +103,16 @@ export class RoleProcess {
   async waitUntil(probe: 'ready' | 'live', timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (this.exitCode !== null) throw new Error(`${this.name} exited with ${this.exitCode}\n${this.tail()}`);
+      if (this.exitCode !== null)
+        throw new Error(`${this.name} exited with ${this.exitCode}\n${this.tail()}`);
       try {
         const res = await fetch(`${this.url}/health/${probe}`, { signal: AbortSignal.timeout(2000) });
         if (res.ok) return;
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline) throw new Error(`${this.name} not ${probe} after ${timeoutMs} ms\n${this.tail()}`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.name} not ${probe} after ${timeoutMs} ms\n${this.tail()}`);
       await sleep(100);
     }
   }
@@ -162,12 +165,15 @@ export class Topology {
   static async start(specs: ProcessSpec[], opts: TopologyOptions = {}): Promise<Topology> {
     const databaseUrl = opts.databaseUrl ?? (await freshDatabase());
     const topo = new Topology(databaseUrl);
-    const ports = await Promise.all(specs.map(async () => ({ http: await freePort(), tcp: await freePort() })));
+    const ports = await Promise.all(
+      specs.map(async () => ({ http: await freePort(), tcp: await freePort() })),
+    );
     // Every role a process hosts is reachable at that process's TCP port.
     const peerEnv: Record<string, string> = {};
     specs.forEach((spec, i) => {
       const roles = spec.role === 'all' ? Object.keys(ROLE_TABLE) : spec.role.split(',');
-      for (const r of roles) peerEnv[`${r.toUpperCase().replace(/-/g, '_')}_ADDR`] = `127.0.0.1:${ports[i].tcp}`;
+      for (const r of roles)
+        peerEnv[`${r.toUpperCase().replace(/-/g, '_')}_ADDR`] = `127.0.0.1:${ports[i].tcp}`;
     });
     specs.forEach((spec, i) => {
       const name = spec.name ?? spec.role;

@@ -5,7 +5,12 @@ import { int } from './parsers.js';
 import { clearConfigFileCache, ConfigError, defineSettings, resolveSettings } from './settings.js';
 
 const schema = defineSettings({
-  port: { env: ['ECHO_PORT', 'SERVER_PORT'], file: { name: 'echo.yaml', key: 'server.port' }, default: 12345, parse: int() },
+  port: {
+    env: ['ECHO_PORT', 'SERVER_PORT'],
+    file: { name: 'echo.yaml', key: 'server.port' },
+    default: 12345,
+    parse: int(),
+  },
   backlog: { env: 'ECHO_BACKLOG', default: 511, parse: int({ min: 1 }) },
 });
 
@@ -22,7 +27,9 @@ describe(resolveSettings.name, () => {
   });
 
   it('prefers the config file over the default', () => {
-    expect(resolveSettings(schema, { env: {}, configDir: configDir('server:\n  port: 2000\n') }).port).toBe(2000);
+    expect(resolveSettings(schema, { env: {}, configDir: configDir('server:\n  port: 2000\n') }).port).toBe(
+      2000,
+    );
   });
 
   it('prefers the environment over the config file, aliases included', () => {

@@ -1,5 +1,6 @@
 // Liveness checks nothing external; readiness checks the database, the peers and module checks, each bounded.
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
@@ -38,8 +39,18 @@ export class HealthController {
 
   @Public()
   @Get('ready')
-  @HealthCheck()
-  ready() {
+  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
+    try {
+      return await this.health.check(this.readinessChecks());
+    } catch (err) {
+      // Keep Terminus's per-check report on a 503, so an operator sees which dependency is down.
+      if (!(err instanceof ServiceUnavailableException)) throw err;
+      void reply.status(503);
+      return err.getResponse();
+    }
+  }
+
+  private readinessChecks(): HealthIndicatorFunction[] {
     const timeout = this.boot.platform.healthTimeoutMs;
     const checks: HealthIndicatorFunction[] = [
       () =>
@@ -71,6 +82,6 @@ export class HealthController {
           .withTimeout(timeout),
       );
     }
-    return this.health.check(checks);
+    return checks;
   }
 }

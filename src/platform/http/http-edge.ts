@@ -26,8 +26,12 @@ export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLim
 
   fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
-    requestContext.run({ requestId: String(req.id) }, done);
+    done();
   });
+  // Entered right before the handler: body parsing in between runs on stream callbacks that lose the context.
+  fastify.addHook('preHandler', (req, _reply, done) =>
+    requestContext.run({ requestId: String(req.id) }, done),
+  );
   fastify.addHook('onResponse', (req, reply, done) => {
     const route = routeOf(req);
     const status = reply.statusCode;

@@ -1,7 +1,7 @@
 // @RpcHandler(contract.patterns.x) marks a controller method as the handler of a pattern. The same wrapped
 // function serves the Nest TCP listener and in-process calls: it validates the payload against the method's DTO,
 // runs in the caller's request context, records metrics and turns every failure into a wire error.
-import { MessagePattern, RpcException, type TcpContext } from '@nestjs/microservices';
+import { Ctx, MessagePattern, Payload, RpcException, type TcpContext } from '@nestjs/microservices';
 import 'reflect-metadata';
 import { AppError } from '../errors/app-error.js';
 import { createLogger } from '../logging/logger.js';
@@ -72,6 +72,9 @@ export function RpcHandler(def: PatternDef): MethodDecorator {
     Object.defineProperty(descriptor.value, 'name', { value: String(key) });
     Reflect.defineMetadata(RPC_HANDLER, meta, descriptor.value);
     MessagePattern(def.pattern)(target, key, descriptor);
+    // Nest passes only the payload unless told otherwise; the context carries the caller's request id.
+    Payload()(target, key, 0);
+    Ctx()(target, key, 1);
     return descriptor;
   };
 }

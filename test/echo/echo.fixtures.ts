@@ -1,0 +1,108 @@
+// Shared fixtures for the echo specs: a logger that records, TCP client helpers and a seeded byte generator.
+import { createConnection, type Socket } from 'node:net';
+import type { EchoLogger } from '../../src/modules/echo/echo.logger.js';
+
+export type LogLevelName = 'info' | 'warn' | 'error' | 'debug';
+
+export interface RecordingLogger extends EchoLogger {
+  readonly entries: { level: LogLevelName; message: string }[];
+  /** Messages logged at `level` (all levels when omitted), in order. */
+  messages(level?: LogLevelName): string[];
+  /** Resolves once a message matching `pattern` has been logged. */
+  waitFor(pattern: RegExp): Promise<string>;
+}
+
+export function recordingLogger(): RecordingLogger {
+  const entries: { level: LogLevelName; message: string }[] = [];
+  const waiters: { pattern: RegExp; resolve: (m: string) => void }[] = [];
+  const record = (level: LogLevelName) => (message: string) => {
+    entries.push({ level, message });
+    for (const w of waiters.filter((w) => w.pattern.test(message))) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(message);
+    }
+  };
+  return {
+    entries,
+    info: record('info'),
+    warn: record('warn'),
+    error: record('error'),
+    debug: record('debug'),
+    messages: (level) =>
+      entries.filter((e) => level === undefined || e.level === level).map((e) => e.message),
+    waitFor: (pattern) => {
+      const found = entries.find((e) => pattern.test(e.message));
+      if (found) return Promise.resolve(found.message);
+      return new Promise((resolve) => waiters.push({ pattern, resolve }));
+    },
+  };
+}
+
+export function connectTo(port: number, host = '127.0.0.1'): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ port, host, noDelay: true }, () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Everything the socket receives until it closes (the peer ended or reset it). */
+export function readUntilClose(socket: Socket): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.on('error', () => undefined);
+  return new Promise((resolve) => socket.once('close', () => resolve(Buffer.concat(chunks))));
+}
+
+/** The next `bytes` bytes the socket receives. */
+export function readBytes(socket: Socket, bytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let got = 0;
+  return new Promise((resolve, reject) => {
+    const onData = (c: Buffer): void => {
+      chunks.push(c);
+      got += c.length;
+      if (got >= bytes) {
+        socket.off('data', onData);
+        socket.off('close', onClose);
+        resolve(Buffer.concat(chunks));
+      }
+    };
+    const onClose = (): void => reject(new Error(`closed after ${got} of ${bytes} bytes`));
+    socket.on('data', onData);
+    socket.once('close', onClose);
+  });
+}
+
+export function writeAll(socket: Socket, data: Buffer | string): Promise<void> {
+  return new Promise((resolve, reject) => socket.write(data, (err) => (err ? reject(err) : resolve())));
+}
+
+/** Deterministic bytes (mulberry32), so a failing run can be replayed. */
+export function seededBytes(seed: number): (length: number, exclude?: number) => Buffer {
+  let a = seed >>> 0;
+  const next = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) & 0xff;
+  };
+  return (length, exclude) => {
+    const out = Buffer.allocUnsafe(length);
+    for (let i = 0; i < length; i++) {
+      let b = next();
+      while (b === exclude) b = next();
+      out[i] = b;
+    }
+    return out;
+  };
+}
+
+export const lines = {
+  hello: Buffer.from('hello\n'),
+  /** Not valid UTF-8: a lone continuation byte, an overlong form, 0xFF/0xFE, NUL and CR. */
+  invalidUtf8: Buffer.from([0x80, 0xc0, 0xaf, 0xff, 0xfe, 0x00, 0x0d, 0xc3, 0x28, 0xed, 0xa0, 0x80, 0x0a]),
+};

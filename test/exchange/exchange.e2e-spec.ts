@@ -1,0 +1,120 @@
+// Exchange + generator (seed 000) end to end, the same assertions in both topologies.
+import request from 'supertest';
+import { badBodies, conversions } from '../fixtures/exchange.js';
+import { Topology, TOPOLOGIES } from '../harness/topology.js';
+import { readEvents } from '../harness/sse.js';
+
+describe.each(TOPOLOGIES)('exchange and generator, %s topology', (kind) => {
+  let topo: Topology;
+  let exchange: string;
+  let generator: string;
+
+  beforeAll(async () => {
+    topo = await Topology.startKind(kind, ['exchange', 'generator']);
+    exchange = topo.host('exchange').url;
+    generator = topo.host('generator').url;
+  });
+  afterAll(() => topo?.stop());
+
+  it.each(Object.entries(conversions))('POST /exchange converts %s', async (_name, c) => {
+    const res = await request(exchange).post('/exchange').send(c.request).expect(200);
+    expect(res.body).toMatchObject({ ...c.request, result: c.result });
+    expect(typeof res.body.rate).toBe('number');
+  });
+
+  it('GET /exchange answers the same as POST, codes trimmed and upper-cased', async () => {
+    const res = await request(exchange)
+      .get('/exchange')
+      .query({ amount: '100', from: ' usd', to: 'gbp ' })
+      .expect(200);
+    expect(res.body).toEqual({ from: 'USD', to: 'GBP', amount: 100, result: 80.19, rate: 0.801887 });
+  });
+
+  it('GET /exchange/rates returns the table', async () => {
+    const res = await request(exchange).get('/exchange/rates').expect(200);
+    expect(res.body).toEqual({ EUR: 1, TL: 17.89, CAD: 1.34, USD: 1.06, GBP: 0.85 });
+  });
+
+  it.each(badBodies)('rejects $name with a 400 problem', async ({ body, detail }) => {
+    const res = await request(exchange).post('/exchange').set('content-type', 'application/json').send(body);
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 400, title: 'Bad Request' });
+    expect(res.body.detail).toMatch(detail);
+  });
+
+  it('rejects an oversized body with a 400 problem', async () => {
+    const big = JSON.stringify({ amount: 1, from: 'EUR', to: 'USD', pad: 'x'.repeat(2 * 1024 * 1024) });
+    const res = await request(exchange).post('/exchange').set('content-type', 'application/json').send(big);
+    expect(res.status).toBe(400);
+    expect(res.body.detail).toMatch(/larger than/);
+  });
+
+  it('rejects bad query input on GET /exchange', async () => {
+    const res = await request(exchange)
+      .get('/exchange')
+      .query({ amount: 'x', from: 'EUR', to: 'USD' })
+      .expect(400);
+    expect(res.body.detail).toMatch(/amount must be a number/);
+  });
+
+  it('GET /generator/random converts a random draw through the exchange', async () => {
+    const codes = Object.keys(conversions.usdToGbp.request).length && ['EUR', 'TL', 'CAD', 'USD', 'GBP'];
+    for (let i = 0; i < 5; i++) {
+      const res = await request(generator).get('/generator/random').expect(200);
+      const { from, to, amount, result, rate, timestamp } = res.body;
+      expect(codes).toContain(from);
+      expect(codes).toContain(to);
+      expect(amount).toBeGreaterThanOrEqual(10);
+      expect(amount).toBeLessThan(10000);
+      expect(Math.round(amount * 100) / 100).toBe(amount);
+      expect(new Date(timestamp).toISOString()).toBe(timestamp);
+      // The generator's answer is the exchange's answer for the same request.
+      const check = await request(exchange).post('/exchange').send({ amount, from, to }).expect(200);
+      expect({ result, rate }).toEqual({ result: check.body.result, rate: check.body.rate });
+    }
+  });
+
+  it('streams every conversion on /exchange/stream, whoever asked', async () => {
+    const events = readEvents(`${exchange}/exchange/stream`);
+    await events.connected;
+    await request(exchange).post('/exchange').send(conversions.eurToTl.request).expect(200);
+    const viaGenerator = await request(generator).get('/generator/random').expect(200);
+    const seen = await events.take(2);
+    events.close();
+    expect(seen.map((e) => e.event)).toEqual(['conversion', 'conversion']);
+    expect(seen[0].data).toMatchObject({ from: 'EUR', to: 'TL', result: 1789 });
+    expect(seen[1].data).toMatchObject({ from: viaGenerator.body.from, amount: viaGenerator.body.amount });
+  });
+
+  it('the request id follows a call from the generator to the exchange and into both logs', async () => {
+    const requestId = `e2e-${kind}-${Date.now()}`;
+    const res = await request(generator).get('/generator/random').set('x-request-id', requestId).expect(200);
+    expect(res.headers['x-request-id']).toBe(requestId);
+    const gen = topo.host('generator');
+    const exch = topo.host('exchange');
+    await gen.waitForLog((l) => l.requestId === requestId && l.msg === 'request completed');
+    await exch.waitForLog(
+      (l) => l.requestId === requestId && l.msg === 'rpc handled' && l.pattern === 'exchange.convert',
+    );
+  });
+});
+
+describe('generator ticking (GENERATOR_TICK_MS)', () => {
+  it('pushes random conversions to the exchange by itself, visible on the stream', async () => {
+    const topo = await Topology.start([
+      { role: 'exchange' },
+      { role: 'generator', env: { GENERATOR_TICK_MS: '100' } },
+    ]);
+    try {
+      const events = readEvents(`${topo.get('exchange').url}/exchange/stream`);
+      await events.connected;
+      const seen = await events.take(3);
+      events.close();
+      for (const e of seen)
+        expect(e.data).toMatchObject({ result: expect.any(Number), rate: expect.any(Number) });
+    } finally {
+      expect(await topo.stop()).toEqual({ exchange: 0, generator: 0 });
+    }
+  });
+});

@@ -1,0 +1,90 @@
+// ROLE and configuration errors stop the process at boot with one clear message; a role opens only its listeners.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { MAIN, ROOT, Topology } from '../harness/topology.js';
+
+function boot(env: Record<string, string>) {
+  return spawnSync(process.execPath, [MAIN], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
+describe('booting a role', () => {
+  it('stops with exit 1 and lists the valid roles for an unknown ROLE', () => {
+    const res = boot({ ROLE: 'exchange,bogus' });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain('Unknown ROLE "bogus"');
+    expect(res.stderr).toMatch(/valid roles: all, exchange, generator, echo-server/);
+  });
+
+  it('stops with exit 1 naming every offending variable at once', () => {
+    const res = boot({ ROLE: 'generator', HTTP_PORT: 'abc', RPC_TIMEOUT_MS: '-1', EXCHANGE_ADDR: 'nowhere' });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain('HTTP_PORT: must be an integer');
+    expect(res.stderr).toContain('RPC_TIMEOUT_MS: must be >= 1');
+    expect(res.stderr).toContain('EXCHANGE_ADDR: must be host:port');
+  });
+
+  it('reports a bad value from a config file with the variable it stands for', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'config-'));
+    writeFileSync(join(dir, 'rates.yaml'), 'rates:\n  USD: -1\n');
+    const res = boot({ ROLE: 'exchange', CONFIG_DIR: dir });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain(
+      'EXCHANGE_RATES (config/rates.yaml: rates): rate of USD must be a positive number',
+    );
+  });
+
+  it('takes the environment over config/ files over built-in defaults', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'config-'));
+    writeFileSync(join(dir, 'rates.yaml'), 'rates:\n  EUR: 1\n  USD: 2\n');
+    const fromFile = await Topology.start([{ role: 'exchange', env: { CONFIG_DIR: dir } }]);
+    const fromEnv = await Topology.start([
+      { role: 'exchange', env: { CONFIG_DIR: dir, EXCHANGE_RATES: 'EUR=1,USD=3' } },
+    ]);
+    const defaults = await Topology.start([
+      { role: 'exchange', env: { CONFIG_DIR: mkdtempSync(join(tmpdir(), 'empty-')) } },
+    ]);
+    try {
+      expect((await request(fromFile.get('exchange').url).get('/exchange/rates')).body).toEqual({
+        EUR: 1,
+        USD: 2,
+      });
+      expect((await request(fromEnv.get('exchange').url).get('/exchange/rates')).body).toEqual({
+        EUR: 1,
+        USD: 3,
+      });
+      expect((await request(defaults.get('exchange').url).get('/exchange/rates')).body).toMatchObject({
+        TL: 17.89,
+      });
+    } finally {
+      await Promise.all([fromFile.stop(), fromEnv.stop(), defaults.stop()]);
+    }
+  });
+
+  it('opens only the listeners of its role', async () => {
+    const topo = await Topology.start([{ role: 'exchange' }, { role: 'generator' }]);
+    try {
+      expect(await canConnect(topo.get('exchange').tcpPort)).toBe(true);
+      expect(await canConnect(topo.get('generator').tcpPort)).toBe(false);
+      expect(await canConnect(topo.get('generator').httpPort)).toBe(true);
+    } finally {
+      await topo.stop();
+    }
+  });
+});

