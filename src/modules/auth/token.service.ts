@@ -1,6 +1,6 @@
 // Issues and verifies the HS256 JWTs. Verification accepts HS256 only, so `alg: none`, RS256/HS512 tokens, bad
 // signatures and tokens of another secret are all invalid. The secret policy lives in resolveJwtSecret.
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { AppError } from '../../platform/errors/app-error.js';
 import { TOKEN_ERRORS, type VerifiedUser } from './contract.js';
@@ -61,7 +61,9 @@ export class TokenService {
     private readonly nowS: () => number,
   ) {
     this.jwt = new JwtService({
-      secret,
+      // A KeyObject, made once: given a string, jsonwebtoken first tries (and fails) to parse it as a PEM public
+      // key on every verify, which was the most expensive step of a transaction.
+      secret: createSecretKey(Buffer.from(secret, 'utf8')),
       signOptions: { algorithm: 'HS256' },
       verifyOptions: { algorithms: ['HS256'] },
     });

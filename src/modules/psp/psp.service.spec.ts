@@ -46,6 +46,20 @@ describe(PspService.name, () => {
     expect(receipts.map((r) => r.duplicate).sort()).toEqual([false, true]);
   });
 
+  it('pays a batch arriving together once each, in one go, and acknowledges the repeats', async () => {
+    const ids = Array.from(
+      { length: 20 },
+      (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    );
+    const orders_ = ids.map((id) => ({ ...orders.alice100, id }));
+    const receipts = await Promise.all([...orders_, ...orders_.slice(0, 5)].map((o) => psp.process(o)));
+    expect(receipts.filter((r) => !r.duplicate).map((r) => r.id)).toEqual(ids);
+    expect(receipts.filter((r) => r.duplicate)).toHaveLength(5);
+    expect(await db.dataSource.query('SELECT count(*)::int AS n FROM processed_payments')).toEqual([
+      { n: 20 },
+    ]);
+  });
+
   it('refuses a zero amount for good (422)', async () => {
     await expect(psp.process(orders.zero)).rejects.toMatchObject({ status: 422 });
   });

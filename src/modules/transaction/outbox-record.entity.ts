@@ -1,11 +1,10 @@
-// A psp.process order waiting to be delivered. Deleted once the psp acknowledges it (or refuses it for good).
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import type { PaymentOrder } from '../psp/contract.js';
+// A transaction's psp.process order waiting to be delivered; the order's fields are the transaction's. Deleted
+// once the psp acknowledges it (or refuses it for good).
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 export const OUTBOX_TABLE = 'transaction_outbox';
 
 @Entity({ name: OUTBOX_TABLE })
-@Index('IDX_transaction_outbox_next_attempt_at', ['nextAttemptAt'])
 export class OutboxRecordEntity {
   /** bigserial: TypeORM hands int8 back as a string, which keeps it exact. */
   @PrimaryGeneratedColumn('increment', { type: 'bigint' })
@@ -13,9 +12,6 @@ export class OutboxRecordEntity {
 
   @Column({ name: 'transaction_id', type: 'uuid' })
   transactionId!: string;
-
-  @Column({ type: 'jsonb' })
-  payload!: PaymentOrder;
 
   @Column({ type: 'integer', default: 0 })
   attempts!: number;
@@ -33,7 +29,4 @@ export class OutboxRecordEntity {
   /** The request that created the transaction, so its delivery logs carry the same request id. */
   @Column({ name: 'request_id', type: 'varchar', length: 128, nullable: true })
   requestId!: string | null;
-
-  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
-  createdAt!: Date;
 }

@@ -71,12 +71,13 @@ describe(OutboxDispatcher.name, () => {
 
   it('writes the transaction and its exact payment order together', async () => {
     const { transaction } = await transactions.create(orders.alice100);
-    const [row] = await db.dataSource.query('SELECT transaction_id, payload FROM transaction_outbox');
-    expect(row).toEqual({
-      transaction_id: transaction.id,
+    expect(transaction.status).toBe('pending');
+    const [claimed] = await outbox.claim(10, 1000);
+    expect(claimed).toMatchObject({
+      transactionId: transaction.id,
+      attempts: 1,
       payload: { id: transaction.id, user_id: 1, amount: '100.00', currency: 'USD' },
     });
-    expect(transaction.status).toBe('pending');
   });
 
   it('answers a reused idempotency key with the stored transaction and writes nothing', async () => {

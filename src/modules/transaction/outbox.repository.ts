@@ -18,24 +18,26 @@ export interface ClaimedRecord {
 export class OutboxRepository {
   constructor(private readonly db: DataSource) {}
 
+  /** A CTE, so the driver hands back rows (a bare UPDATE answers [rows, count]); the order comes from the join. */
   async claim(limit: number, leaseMs: number): Promise<ClaimedRecord[]> {
     return this.db.query(
-      // Wrapped in a CTE so the driver hands back the rows (a bare UPDATE answers [rows, count]).
       `WITH claimed AS (
-       UPDATE transaction_outbox o
-       SET claimed_until = now() + make_interval(secs => $2::float8 / 1000), attempts = o.attempts + 1
-       FROM (
-         SELECT id FROM transaction_outbox
-         WHERE next_attempt_at <= now() AND (claimed_until IS NULL OR claimed_until < now())
-         ORDER BY id
-         LIMIT $1
-         FOR UPDATE SKIP LOCKED
-       ) due
-       WHERE o.id = due.id
-       RETURNING o.id::text AS id, o.transaction_id AS "transactionId", o.payload,
-         o.request_id AS "requestId", o.attempts
+         UPDATE transaction_outbox o
+         SET claimed_until = now() + make_interval(secs => $2::float8 / 1000), attempts = o.attempts + 1
+         FROM (
+           SELECT id FROM transaction_outbox
+           WHERE next_attempt_at <= now() AND (claimed_until IS NULL OR claimed_until < now())
+           ORDER BY id
+           LIMIT $1
+           FOR UPDATE SKIP LOCKED
+         ) due
+         WHERE o.id = due.id
+         RETURNING o.id, o.transaction_id, o.request_id, o.attempts
        )
-       SELECT * FROM claimed`,
+       SELECT c.id::text AS id, c.transaction_id AS "transactionId", c.request_id AS "requestId", c.attempts,
+         json_build_object('id', t.id, 'user_id', t.user_id, 'amount', t.amount::text, 'currency', t.currency)
+           AS payload
+       FROM claimed c JOIN transactions t ON t.id = c.transaction_id`,
       [limit, leaseMs],
     );
   }

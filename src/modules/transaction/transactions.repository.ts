@@ -49,9 +49,7 @@ export class TransactionsRepository {
          ON CONFLICT (user_id, idempotency_key) DO NOTHING
          RETURNING *
        ), o AS (
-         INSERT INTO transaction_outbox (transaction_id, request_id, payload)
-         SELECT id, $6::varchar, jsonb_build_object('id', id, 'user_id', user_id, 'amount', amount::text, 'currency', currency)
-         FROM t
+         INSERT INTO transaction_outbox (transaction_id, request_id) SELECT id, $6::varchar FROM t
        )
        SELECT ${COLUMNS} FROM t`,
       [t.userId, t.amount, t.currency, t.idempotencyKey ?? null, t.requestHash, t.requestId ?? null],

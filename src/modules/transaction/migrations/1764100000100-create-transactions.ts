@@ -25,24 +25,20 @@ export class CreateTransactions1764100000100 implements MigrationInterface {
     await queryRunner.query(`
       CREATE UNIQUE INDEX "UQ_transactions_user_idempotency_key"
       ON "transactions" ("user_id", "idempotency_key")`);
+    // Kept lean, because it is written with every transaction: the order's fields are read from the
+    // transaction when the record is claimed; no secondary index (claims walk the primary key in order) and no
+    // foreign key (both rows are written by one statement and the record is deleted when it settles).
     await queryRunner.query(`
       CREATE TABLE "transaction_outbox" (
         "id" BIGSERIAL NOT NULL,
         "transaction_id" uuid NOT NULL,
-        "payload" jsonb NOT NULL,
+        "request_id" character varying(128),
         "attempts" integer NOT NULL DEFAULT 0,
         "next_attempt_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
         "claimed_until" TIMESTAMP WITH TIME ZONE,
         "last_error" text,
-        "request_id" character varying(128),
-        "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
-        CONSTRAINT "PK_transaction_outbox_id" PRIMARY KEY ("id"),
-        CONSTRAINT "FK_transaction_outbox_transaction" FOREIGN KEY ("transaction_id")
-          REFERENCES "transactions" ("id") ON DELETE CASCADE
+        CONSTRAINT "PK_transaction_outbox_id" PRIMARY KEY ("id")
       )`);
-    await queryRunner.query(
-      `CREATE INDEX "IDX_transaction_outbox_next_attempt_at" ON "transaction_outbox" ("next_attempt_at")`,
-    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
