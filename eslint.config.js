@@ -52,7 +52,7 @@ export default tseslint.config(
   },
   {
     // The config loader, tests, benchmarks and tooling are the places that may read the raw environment.
-    files: ['src/platform/config/**/*.ts', 'test/**/*.ts', 'test/**/*.mjs', 'bench/**/*.ts', '*.js', 'docker/**/*.ts'],
+    files: ['src/platform/config/**/*.ts', 'test/**/*.ts', 'test/**/*.mjs', 'bench/**/*.ts', 'bench/**/*.mjs', '*.js', 'docker/**/*.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );

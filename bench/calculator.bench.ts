@@ -24,15 +24,9 @@ import type { NewCalculatorEvent } from '../src/modules/calculator/event-store/c
 import { EventBuffer } from '../src/modules/calculator/event-store/event-buffer.js';
 import { PostgresEventStore } from '../src/modules/calculator/event-store/postgres-event.store.js';
 import { startEmbeddedPostgres } from '../src/platform/database/embedded-postgres.js';
+import type { BenchRow } from './lib.js';
 
-export interface BenchRow {
-  name: string;
-  ours: number;
-  baseline: number;
-  unit: string;
-  ratio: number;
-  target: string;
-}
+export type { BenchRow };
 
 const HERE = fileURLToPath(import.meta.url);
 const ROOT = resolve(dirname(HERE), '../..');

@@ -8,15 +8,9 @@ import { readFileSync } from 'node:fs';
 import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BenchRow } from './lib.js';
 
-export interface BenchRow {
-  name: string;
-  ours: number;
-  baseline: number;
-  unit: string;
-  ratio: number;
-  target: string;
-}
+export type { BenchRow };
 
 export interface EchoBenchOptions {
   /** Length of one measured round, per server. */

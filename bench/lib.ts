@@ -48,6 +48,7 @@ export async function startRole(
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
+      ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
       ROLE: role,
       HTTP_PORT: String(httpPort),
       TCP_PORT: String(tcpPort),

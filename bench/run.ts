@@ -9,6 +9,7 @@ const SUITES: Record<string, () => Promise<{ run(): Promise<BenchRow[]> }>> = {
   foundation: () => import('./exchange.bench.js'),
   echo: () => import('./echo.bench.js'),
   calculator: () => import('./calculator.bench.js'),
+  payments: () => import('./transaction.bench.js'),
 };
 
 async function main(): Promise<void> {

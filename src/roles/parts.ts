@@ -9,4 +9,7 @@ export const PARTS: Partial<Record<PartName, () => Promise<ModulePart>>> = {
   'echo-server': async () => (await import('../modules/echo/echo-server.module.js')).echoServerPart,
   'echo-client': async () => (await import('../modules/echo/echo-client.module.js')).echoClientPart,
   calculator: async () => (await import('../modules/calculator/calculator.module.js')).calculatorPart,
+  auth: async () => (await import('../modules/auth/auth.module.js')).authPart,
+  transaction: async () => (await import('../modules/transaction/transaction.module.js')).transactionPart,
+  psp: async () => (await import('../modules/psp/psp.module.js')).pspPart,
 };

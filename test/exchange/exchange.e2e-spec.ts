@@ -1,6 +1,6 @@
 // Exchange + generator (seed 000) end to end, the same assertions in both topologies.
 import request from 'supertest';
-import { badBodies, conversions } from '../fixtures/exchange.js';
+import { badBodies, badUrls, conversions } from '../fixtures/exchange.js';
 import { Topology, TOPOLOGIES } from '../harness/topology.js';
 import { readEvents } from '../harness/sse.js';
 
@@ -48,6 +48,12 @@ describe.each(TOPOLOGIES)('exchange and generator, %s topology', (kind) => {
     const res = await request(exchange).post('/exchange').set('content-type', 'application/json').send(big);
     expect(res.status).toBe(400);
     expect(res.body.detail).toMatch(/larger than/);
+  });
+
+  it.each(badUrls)('answers a malformed URL %s with a 400 problem', async (url) => {
+    const res = await request(exchange).get(url);
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
   });
 
   it('rejects bad query input on GET /exchange', async () => {

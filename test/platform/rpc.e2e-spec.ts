@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { Topology, sleep } from '../harness/topology.js';
 import { freePort } from '../harness/ports.js';
+import { TcpConnection } from '../../src/platform/transport/tcp-connection.js';
 
 describe('calls from generator to exchange as separate processes', () => {
   let topo: Topology;
@@ -117,6 +118,42 @@ describe('TLS and message limits on the TCP transport', () => {
       } finally {
         await plain.stop();
       }
+    } finally {
+      await topo.stop();
+    }
+  });
+});
+
+describe('the maximum RPC message size', () => {
+  it('refuses to send an oversized request, and the listener drops a peer that sends one anyway', async () => {
+    const topo = await Topology.start([{ role: 'exchange', env: { RPC_MAX_MESSAGE_BYTES: '4096' } }]);
+    try {
+      const port = topo.get('exchange').tcpPort;
+      const big = { amount: 1, from: 'EUR', to: 'USD', pad: 'x'.repeat(10_000) };
+
+      const strict = new TcpConnection({ host: '127.0.0.1', port, maxMessageChars: 4096 });
+      strict.start();
+      await expect(strict.send('exchange.convert', big, {}, 2000)).rejects.toMatchObject({
+        status: 413,
+        code: 'message_too_large',
+      });
+      await strict.close();
+
+      const lax = new TcpConnection({ host: '127.0.0.1', port, maxMessageChars: 1_000_000 });
+      lax.start();
+      await expect(lax.send('exchange.convert', big, {}, 2000)).rejects.toMatchObject({
+        code: 'peer_unavailable',
+      });
+      await lax.close();
+
+      // The listener itself carries on.
+      await request(topo.get('exchange').url).get('/exchange/rates').expect(200);
+      const ok = new TcpConnection({ host: '127.0.0.1', port, maxMessageChars: 4096 });
+      ok.start();
+      await expect(
+        ok.send('exchange.convert', { amount: 1, from: 'EUR', to: 'USD' }, {}, 2000),
+      ).resolves.toMatchObject({ result: 1.06 });
+      await ok.close();
     } finally {
       await topo.stop();
     }

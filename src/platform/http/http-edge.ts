@@ -1,17 +1,20 @@
 // Fastify-level plumbing for every role: request ids, access logs, latency metrics and problem responses for
 // errors raised before Nest sees the request (malformed JSON, oversized bodies, unknown routes).
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createLogger } from '../logging/logger.js';
 import { acceptRequestId, requestContext } from '../logging/request-context.js';
 import { observeHttp } from '../metrics/metrics.js';
-import { ProblemFilter } from './problem.filter.js';
+import { ProblemFilter, sendProblem } from './problem.filter.js';
 import { DtoValidationPipe } from '../validation/validation.pipe.js';
 
 const log = createLogger('http');
 
 export function fastifyOptions(bodyLimit: number) {
   return {
+    // Errors Fastify raises before routing (a malformed URL) get the same problem body as everything else.
+    frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) =>
+      sendProblem(err, req, reply, { bodyLimit }),
     bodyLimit,
     logger: false,
     requestIdHeader: false as const,

@@ -5,6 +5,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { StringDecoder } from 'node:string_decoder';
 import { AppError } from '../errors/app-error.js';
+import { corkUntilNextTurn } from './cork.js';
 
 export type ConnectionState = 'connecting' | 'up' | 'down' | 'closed';
 
@@ -42,7 +43,6 @@ export class TcpConnection {
   private reconnectTimer?: NodeJS.Timeout;
   private waiters: Array<(ok: boolean) => void> = [];
   private lastError = 'not connected yet';
-  private corked = false;
 
   constructor(private readonly opts: ConnectionOptionsBase) {}
 
@@ -212,22 +212,9 @@ export class TcpConnection {
         );
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      this.write(`${json.length}#${json}`);
+      corkUntilNextTurn(this.socket!);
+      this.socket!.write(`${json.length}#${json}`);
     });
-  }
-
-  /** Calls made in the same turn of the event loop leave in one write. */
-  private write(frame: string): void {
-    const socket = this.socket!;
-    if (!this.corked) {
-      this.corked = true;
-      socket.cork();
-      setImmediate(() => {
-        this.corked = false;
-        socket.uncork();
-      });
-    }
-    socket.write(frame);
   }
 
   /** Stops reconnecting, fails what is pending and closes the socket. */

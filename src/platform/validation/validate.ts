@@ -18,7 +18,7 @@ function flatten(errors: ValidationError[], prefix = ''): FieldProblem[] {
 }
 
 export function validationError(problems: FieldProblem[], status = 400): AppError {
-  const detail = problems.map((p) => p.message).join('; ');
+  const detail = [...new Set(problems.map((p) => p.message))].join('; ');
   return new AppError(status, 'validation_failed', detail || 'Invalid input', problems);
 }
 

@@ -1,0 +1,25 @@
+// Protects the read routes: `Authorization: Bearer <token>` checked through auth.verify; the user lands on the
+// request for the handler.
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { AppError } from '../../platform/errors/app-error.js';
+import { AuthClient, type VerifiedUser } from '../auth/contract.js';
+import { bearerToken } from './transaction-request.js';
+
+export type AuthenticatedRequest = FastifyRequest & { user?: VerifiedUser };
+
+@Injectable()
+export class BearerTokenGuard implements CanActivate {
+  constructor(private readonly auth: AuthClient) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const req = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
+    const token = bearerToken(req.headers.authorization);
+    if (!token)
+      throw new AppError(401, 'token_missing', 'Authorization: Bearer <token> is required', undefined, {
+        'www-authenticate': 'Bearer',
+      });
+    req.user = await this.auth.verify({ token });
+    return true;
+  }
+}

@@ -1,0 +1,37 @@
+import { Module } from '@nestjs/common';
+import { definePart } from '../../platform/part.js';
+import { provideClients } from '../../platform/transport/rpc-clients.js';
+import { authContract, AuthClient } from '../auth/contract.js';
+import { pspContract, PspClient } from '../psp/contract.js';
+import { BearerTokenGuard } from './bearer-token.guard.js';
+import { CreateTransactionUseCase } from './create-transaction.use-case.js';
+import { CreateTransactions1764100000100 } from './migrations/1764100000100-create-transactions.js';
+import { OutboxRecordEntity } from './outbox-record.entity.js';
+import { OutboxDispatcher } from './outbox.dispatcher.js';
+import { OutboxRepository } from './outbox.repository.js';
+import { TransactionController } from './transaction.controller.js';
+import { TransactionEntity } from './transaction.entity.js';
+import { transactionSettings } from './transaction.settings.js';
+import { TransactionsRepository } from './transactions.repository.js';
+
+@Module({
+  controllers: [TransactionController],
+  providers: [
+    TransactionsRepository,
+    OutboxRepository,
+    OutboxDispatcher,
+    CreateTransactionUseCase,
+    BearerTokenGuard,
+    ...provideClients(AuthClient, PspClient),
+  ],
+})
+export class TransactionModule {}
+
+export const transactionPart = definePart({
+  name: 'transaction',
+  module: TransactionModule,
+  settings: transactionSettings,
+  entities: [TransactionEntity, OutboxRecordEntity],
+  migrations: [CreateTransactions1764100000100],
+  calls: [authContract, pspContract],
+});
