@@ -103,6 +103,35 @@ describe('the compose topology run as local processes', () => {
     expect(types).toEqual(['CalculationRequested', 'CalculationCompleted']);
   });
 
+  it('takes a payment end to end: auth token -> transaction -> completed by the psp', async () => {
+    const login = await post(`${gateway}/auth/token`, { username: 'alice', password: 'password' });
+    expect(login.status).toBe(200);
+    const { token } = await json(login);
+
+    const accepted = await post(
+      `${gateway}/transaction/transaction`,
+      { amount: 100, currency: 'USD' },
+      { authorization: `Bearer ${token}` },
+    );
+    expect(accepted.status).toBe(200);
+    const tx = await json(accepted);
+    expect(tx).toMatchObject({ currency: 'USD', user_id: 1, status: 'pending' });
+
+    let status = tx.status;
+    const deadline = Date.now() + 15_000;
+    while (status !== 'completed' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      const res = await fetch(`${gateway}/transaction/transaction/${tx.id}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      status = (await json(res)).status;
+    }
+    expect(status).toBe('completed');
+    expect(run.logs('psp').map((l) => l.msg)).toContain(
+      '==> Making transaction with PSP: User ID: 1, Amount: 100, Currency: USD',
+    );
+  });
+
   it('answers gRPC on the published gRPC port', async () => {
     const { err, res } = await grpcCall(grpc, 'Summation', { first: '1', last: '10' });
 
@@ -123,7 +152,9 @@ describe('the compose topology run as local processes', () => {
     expect(await run.stop()).toBe(0);
     const codes = run.stoppedCodes ?? {};
 
-    expect(Object.keys(codes)).toEqual(expect.arrayContaining(['exchange', 'calculator', 'echo-client']));
+    expect(Object.keys(codes)).toEqual(
+      expect.arrayContaining(['exchange', 'calculator', 'echo-client', 'auth', 'transaction', 'psp']),
+    );
     expect(Object.fromEntries(Object.entries(codes).filter(([, code]) => code !== 0))).toEqual({});
   });
 });

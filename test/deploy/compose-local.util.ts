@@ -1,6 +1,7 @@
 // `npm run compose:local` as the deploy suites use it: the compiled runner started as a process on free ports,
 // its control interface, and its graceful stop. Runs the build's dist/ and dist-tools/ (`npm test` makes both).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,7 +56,9 @@ export class ComposeLocalRun {
         env: {
           PATH: process.env.PATH ?? '',
           HOME: process.env.HOME ?? '/tmp',
-          JWT_SECRET: 'test-only-secret',
+          // NODE_ENV=production in compose: auth wants at least 32 bytes, and seeds alice only when asked.
+          JWT_SECRET: randomBytes(48).toString('base64'),
+          AUTH_SEED_DEMO_USERS: 'true',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
