@@ -383,9 +383,10 @@ describe('faults on the compose topology run as local processes', () => {
       );
       const paid = await query<{ id: string; n: string }>(
         databaseUrl,
-        'SELECT transaction_id::text AS id, count(*) AS n FROM psp_payments WHERE transaction_id::text = ANY($1) GROUP BY 1',
+        'SELECT transaction_id::text AS id, count(*) AS n FROM processed_payments WHERE transaction_id::text = ANY($1) GROUP BY 1',
         [ids],
       );
+      process.stdout.write(`faults: transactions: ${ids.length} got a 200, ${paid.length} paid\n`);
       expect(paid.filter((p) => Number(p.n) !== 1)).toEqual([]);
       expect(paid).toHaveLength(ids.length);
     }
