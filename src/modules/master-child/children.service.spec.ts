@@ -77,7 +77,7 @@ class FakeSpawner implements ChildSpawner {
 
 class SteppingClock extends Clock {
   private t = Date.UTC(2030, 0, 1);
-  now(): Date {
+  override now(): Date {
     this.t += 1;
     return new Date(this.t);
   }
@@ -109,8 +109,14 @@ function setup(overrides: Partial<ChildrenOptions> = {}) {
   return { spawner, service, lifecycle };
 }
 
-async function running(service: ChildrenService, id: string): Promise<void> {
-  await waitFor(() => service.get(id).status === 'running', `${id} to run`);
+async function spawned(spawner: FakeSpawner, id: string): Promise<void> {
+  await waitFor(() => spawner.started.some((c) => c.id === id), `${id} to be spawned`);
+}
+
+/** Spawned, and it has reported once. */
+async function running(service: ChildrenService, spawner: FakeSpawner, id: string): Promise<void> {
+  await spawned(spawner, id);
+  service.noteReport(id);
 }
 
 async function ended(service: ChildrenService, id: string): Promise<void> {
@@ -141,7 +147,7 @@ describe(ChildrenService.name, () => {
   it("starts the child with its id, range, count and this master's address", async () => {
     const { service, spawner } = setup();
     const { id } = service.create({ count: 50, min: 10, max: 20 });
-    await running(service, id);
+    await running(service, spawner, id);
     expect(spawner.child(id).spec.env).toEqual({
       CHILD_ID: id,
       CHILD_MIN: '10',
@@ -152,11 +158,21 @@ describe(ChildrenService.name, () => {
     expect(service.get(id)).toMatchObject({ status: 'running', pid: Number(spawner.child(id).ref) });
   });
 
+  it('counts a started child as starting until it first reports, then as running', async () => {
+    const { service, spawner } = setup();
+    const { id } = service.create({});
+    await spawned(spawner, id);
+    expect(service.get(id)).toMatchObject({ status: 'starting', ref: spawner.child(id).ref });
+    service.noteReport(id);
+    expect(service.get(id).status).toBe('running');
+    expect(service.counts()).toEqual({ starting: 0, running: 1, succeeded: 0, failed: 0 });
+  });
+
   it('gives each child a distinct seed derived from the master seed', async () => {
     const { service, spawner } = setup({ childSeed: 'run-7' });
     const a = service.create({}).id;
     const b = service.create({}).id;
-    await running(service, b);
+    await running(service, spawner, b);
     expect(spawner.child(a).spec.env.CHILD_SEED).toBe(childSeedOf('run-7', 1));
     expect(spawner.child(b).spec.env.CHILD_SEED).toBe(childSeedOf('run-7', 2));
     expect(childSeedOf('run-7', 1)).not.toBe(childSeedOf('run-7', 2));
@@ -179,7 +195,7 @@ describe(ChildrenService.name, () => {
     service.create({});
     expect(statusOf(() => service.create({}))).toBe(429);
     spawner.release();
-    await running(service, first);
+    await running(service, spawner, first);
     expect(statusOf(() => service.create({}))).toBe(429);
   });
 
@@ -187,7 +203,7 @@ describe(ChildrenService.name, () => {
     const { service, spawner } = setup();
     const first = service.create({}).id;
     service.create({});
-    await running(service, first);
+    await running(service, spawner, first);
     spawner.child(first).end({ exitCode: 0 });
     await ended(service, first);
     expect(service.create({}).status).toBe('starting');
@@ -197,7 +213,8 @@ describe(ChildrenService.name, () => {
     const { service, spawner } = setup();
     const good = service.create({}).id;
     const bad = service.create({}).id;
-    await running(service, bad);
+    await running(service, spawner, good);
+    await running(service, spawner, bad);
     spawner.child(good).end({ exitCode: 0 });
     spawner.child(bad).end({ exitCode: 137, signal: 'SIGKILL' });
     await ended(service, good);
@@ -242,7 +259,7 @@ describe(ChildrenService.name, () => {
   it('stops a child on request; it reports what it has and ends', async () => {
     const { service, spawner } = setup();
     const { id } = service.create({});
-    await running(service, id);
+    await running(service, spawner, id);
     expect(service.stop(id)).toMatchObject({ stopping: true, child: { stoppedBy: 'request' } });
     await ended(service, id);
     expect(spawner.child(id).stopCalls).toBe(1);
@@ -278,7 +295,7 @@ describe(ChildrenService.name, () => {
     const a = service.create({}).id;
     spawner.hold();
     const b = service.create({}).id;
-    await running(service, a);
+    await running(service, spawner, a);
     const shutdown = service.beforeApplicationShutdown();
     spawner.release();
     await shutdown;

@@ -42,6 +42,7 @@ export interface ChildNumbers {
 }
 export const CHILD_NUMBERS = Symbol('master:child-numbers');
 
+/** starting: accepted, being started or booting; running: it has reported; then how it ended. */
 export const CHILD_STATUSES = ['starting', 'running', 'succeeded', 'failed'] as const;
 export type ChildStatus = (typeof CHILD_STATUSES)[number];
 export type StopReason = 'request' | 'timeout' | 'shutdown';
@@ -104,6 +105,8 @@ interface ChildRecord {
   stoppedBy?: StopReason;
   done?: DoneMessage;
   stderrTail: string;
+  /** It has reported (so it is up and handles SIGTERM by reporting what it has). */
+  heard?: boolean;
   timer?: NodeJS.Timeout;
   /** Resolves once the child has ended (or could not be started). */
   ended: Promise<void>;
@@ -208,8 +211,17 @@ export class ChildrenService implements BeforeApplicationShutdown {
     return counts;
   }
 
+  /** A report arrived from a child: the first one turns it from starting (booting) to running. */
+  noteReport(childId: string): void {
+    const r = this.children.get(childId);
+    if (!r || r.heard) return;
+    r.heard = true;
+    if (r.status === 'starting' && r.handle) r.status = 'running';
+  }
+
   /** A child's last word. Children this master does not know (a previous master's) are only acknowledged. */
   noteDone(message: DoneMessage): void {
+    this.noteReport(message.childId);
     const r = this.children.get(message.childId);
     if (r) r.done = { ...message };
     this.log.info({ ...message, known: Boolean(r) }, 'child done');
@@ -255,7 +267,7 @@ export class ChildrenService implements BeforeApplicationShutdown {
     }
     r.handle = handle;
     r.startedAt = this.clock.now();
-    r.status = 'running';
+    if (r.heard) r.status = 'running';
     this.log.info({ child: r.id, spawner: this.spawner.kind, ref: handle.ref }, 'child started');
     // Stopped (by request, timeout or shutdown) while it was starting.
     if (r.stoppedBy) void handle.stop().catch((err) => this.stopFailed(r, err));

@@ -84,6 +84,7 @@ export class MasterController {
 
   @RpcHandler(MasterContract.patterns.report)
   report(batch: ReportBatchDto): Promise<ReportAck> {
+    this.children.noteReport(batch.childId);
     return this.progress.ingest(batch);
   }
 
