@@ -5,7 +5,6 @@ import { serverUrl } from '../harness/database.js';
 import { PROGRESS_ENTITIES } from '../../src/modules/master-child/progress/progress.entity.js';
 import { PROGRESS_MIGRATIONS } from '../../src/modules/master-child/progress/migrations/1763794000000-master-progress.migration.js';
 
-
 export interface TestDatabase {
   /** A new connection pool on the same schema (a restarted master sees exactly what the last one left). */
   connect(): Promise<DataSource>;
