@@ -7,6 +7,7 @@ import type { BenchRow } from './lib.js';
 
 const SUITES: Record<string, () => Promise<{ run(): Promise<BenchRow[]> }>> = {
   foundation: () => import('./exchange.bench.js'),
+  master: () => import('./master.bench.js'),
 };
 
 async function main(): Promise<void> {
