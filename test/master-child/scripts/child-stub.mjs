@@ -1,5 +1,4 @@
 // A stand-in child for the process spawner spec; STUB_MODE picks its behaviour.
-/* eslint-disable no-restricted-syntax -- a stand-in child reads its environment as the real config loader does */
 /* global setInterval */
 const mode = process.env.STUB_MODE ?? 'env';
 if (mode === 'env') {

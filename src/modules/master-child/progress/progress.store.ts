@@ -434,9 +434,7 @@ export class ProgressStore {
         );
         rows = await this.db.query(CHECKPOINT_SQL, [...common, chunks, data, this.chunkBytes]);
       } else {
-        const offsets = LITTLE_ENDIAN
-          ? Buffer.from(set.buffer, 0, added * 4)
-          : Buffer.allocUnsafe(added * 4);
+        const offsets = LITTLE_ENDIAN ? Buffer.from(set.buffer, 0, added * 4) : Buffer.allocUnsafe(added * 4);
         if (!LITTLE_ENDIAN) for (let i = 0; i < added; i++) offsets.writeUInt32LE(set[i], i * 4);
         logged = offsets.length;
         rows = await this.db.query(LOG_COMMIT_SQL, [...common, offsets]);
