@@ -135,7 +135,6 @@ async function ingest(rows: BenchRow[]): Promise<number> {
   const master = await startRole('master', {
     DATABASE_URL: await freshDatabase(),
     MASTER_RANGE: String(INGEST_RANGE),
-    RPC_MAX_MESSAGE_BYTES: String(8 * 1_048_576),
   });
   const bare = await startScript(resolve(ROOT, 'bench/baselines/raw-master-report.mjs'));
   const ours = await Promise.all(Array.from({ length: REPORTERS }, () => reporter(master.tcpPort)));
