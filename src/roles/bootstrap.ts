@@ -72,9 +72,7 @@ export async function resolveBoot(env: Record<string, string | undefined>): Prom
     if (e instanceof RoleSelectionError) throw new BootError(e.message);
     throw e;
   }
-  const parts = await Promise.all(
-    partsOf(roles).map((name) => PARTS[name]()),
-  );
+  const parts = await Promise.all(partsOf(roles).map((name) => PARTS[name]()));
   const source = { env, configDir: resolve(env.CONFIG_DIR ?? './config') };
   const values = new Map<SettingsSchema, unknown>();
   const problems: string[] = [];
