@@ -10,6 +10,7 @@ const SUITES: Record<string, () => Promise<{ run(): Promise<BenchRow[]> }>> = {
   echo: () => import('./echo.bench.js'),
   calculator: () => import('./calculator.bench.js'),
   payments: () => import('./transaction.bench.js'),
+  master: () => import('./master.bench.js'),
 };
 
 async function main(): Promise<void> {

@@ -72,17 +72,7 @@ export async function resolveBoot(env: Record<string, string | undefined>): Prom
     if (e instanceof RoleSelectionError) throw new BootError(e.message);
     throw e;
   }
-  if (!env.ROLE || env.ROLE.split(',').some((r) => r.trim().toLowerCase() === 'all')) {
-    // TODO(integration): remove once every part of the role table has landed.
-    roles = roles.filter((r) => partsOf([r]).every((p) => PARTS[p]));
-  }
-  const parts = await Promise.all(
-    partsOf(roles).map((name) => {
-      const load = PARTS[name];
-      if (!load) throw new BootError(`part ${name} is not available in this build`);
-      return load();
-    }),
-  );
+  const parts = await Promise.all(partsOf(roles).map((name) => PARTS[name]()));
   const source = { env, configDir: resolve(env.CONFIG_DIR ?? './config') };
   const values = new Map<SettingsSchema, unknown>();
   const problems: string[] = [];

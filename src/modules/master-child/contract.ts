@@ -40,3 +40,4 @@ export const MasterContract = defineContract({
 });
 
 export const MasterClient = rpcClient(MasterContract, 'MasterClient');
+export type MasterClient = InstanceType<typeof MasterClient>;

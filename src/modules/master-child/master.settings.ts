@@ -35,6 +35,20 @@ export const masterSettings = defineSettings({
     default: 10_000,
     parse: int({ min: 0 }),
   },
+  /** Derives a distinct CHILD_SEED for each child (see childSeedOf), so a run of children is reproducible. */
+  childSeed: {
+    env: 'MASTER_CHILD_SEED',
+    file: { name: 'master.yaml', key: 'childSeed' },
+    optional: true,
+    parse: str({ minLength: 1, pattern: /^[\x21-\x7e]{1,64}$/ }),
+  },
+  /** Numbers per report a child sends (CHILD_BATCH_SIZE); unset leaves the child's default. */
+  childBatchSize: {
+    env: 'MASTER_CHILD_BATCH_SIZE',
+    file: { name: 'master.yaml', key: 'childBatchSize' },
+    optional: true,
+    parse: int({ min: 1, max: 100_000 }),
+  },
   spawner: {
     env: 'MASTER_SPAWNER',
     file: { name: 'master.yaml', key: 'spawner' },

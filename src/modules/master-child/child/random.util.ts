@@ -69,3 +69,11 @@ export function uniformInt(next: Random32, min: number, max: number): number {
     if (u < limit) return min + (u % n);
   }
 }
+
+/**
+ * The seed of the `ordinal`-th child (1-based) a master started with a master seed: distinct per child, the same on
+ * every run, so a whole run of children is reproducible.
+ */
+export function childSeedOf(masterSeed: string, ordinal: number): string {
+  return `${masterSeed}/${ordinal}`;
+}

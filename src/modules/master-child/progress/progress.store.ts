@@ -10,6 +10,7 @@
 // decides what is new, which is sound because exactly one master writes: loading takes ownership of the state
 // row, and a commit whose owner no longer matches writes nothing.
 import { randomUUID } from 'node:crypto';
+import { endianness } from 'node:os';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AppError, badRequest, serviceUnavailable } from '../../../platform/errors/app-error.js';
 import type { ReportAck, ReportBatch } from '../contract.js';
@@ -64,6 +65,8 @@ interface Pending {
 }
 
 const MAX_SEQ = 2 ** 31 - 1;
+/** The log stores little-endian uint32s; on such a machine a Uint32Array's bytes are that already. */
+const LITTLE_ENDIAN = endianness() === 'LE';
 const MAX_CHILD_ID_LENGTH = 128;
 
 // $1 owner, $2-$4 counter increments, $5-$10 the reports; then per statement below.
@@ -355,8 +358,13 @@ export class ProgressStore {
   private async commit(group: Pending[], checkpoint: boolean): Promise<void> {
     const { min, max } = this.range;
     const bits = this.bits;
-    const set: number[] = [];
-    const chunkBits = this.chunkBytes * 8;
+    const chunkBytes = this.chunkBytes;
+    const dirty = this.dirty;
+    let total = 0;
+    for (const { batch } of group) total += batch.numbers.length;
+    // Offsets of the numbers new to the mirror, sized for the worst case (all new): the hot loop only indexes.
+    const set = new Uint32Array(total);
+    let added = 0;
     const acks: ReportAck[] = [];
     let received = 0;
     let duplicates = 0;
@@ -365,21 +373,29 @@ export class ProgressStore {
       let u = 0;
       let d = 0;
       let r = 0;
-      for (const n of batch.numbers) {
+      const numbers = batch.numbers;
+      for (let i = 0; i < numbers.length; i++) {
+        const n = numbers[i];
         if (!Number.isInteger(n) || n < min || n >= max) {
           r++;
           continue;
         }
         const off = n - min;
+        const byte = off >>> 3;
         const mask = 1 << (off & 7);
-        if (bits[off >>> 3] & mask) {
+        const was = bits[byte];
+        if (was & mask) {
           d++;
           continue;
         }
-        bits[off >>> 3] |= mask;
-        set.push(off);
+        bits[byte] = was | mask;
+        set[added++] = off;
         u++;
-        this.markDirty((off / chunkBits) | 0);
+        const chunk = (byte / chunkBytes) | 0;
+        if (dirty[chunk] === 0) {
+          dirty[chunk] = 1;
+          this.dirtyList.push(chunk);
+        }
       }
       received += batch.numbers.length;
       duplicates += d;
@@ -418,8 +434,8 @@ export class ProgressStore {
         );
         rows = await this.db.query(CHECKPOINT_SQL, [...common, chunks, data, this.chunkBytes]);
       } else {
-        const offsets = Buffer.allocUnsafe(set.length * 4);
-        for (let i = 0; i < set.length; i++) offsets.writeUInt32LE(set[i], i * 4);
+        const offsets = LITTLE_ENDIAN ? Buffer.from(set.buffer, 0, added * 4) : Buffer.allocUnsafe(added * 4);
+        if (!LITTLE_ENDIAN) for (let i = 0; i < added; i++) offsets.writeUInt32LE(set[i], i * 4);
         logged = offsets.length;
         rows = await this.db.query(LOG_COMMIT_SQL, [...common, offsets]);
       }
@@ -438,7 +454,7 @@ export class ProgressStore {
 
     if (failure) {
       // Chunks marked dirty stay dirty: rewriting an unchanged chunk at the next checkpoint is harmless.
-      for (const off of set) bits[off >>> 3] &= ~(1 << (off & 7));
+      for (let i = 0; i < added; i++) bits[set[i] >>> 3] &= ~(1 << (set[i] & 7));
       for (const p of group) {
         this.pending.delete(p.key);
         p.reject(failure);
@@ -452,7 +468,7 @@ export class ProgressStore {
     } else {
       this.logBytes += logged;
     }
-    this.unique += set.length;
+    this.unique += added;
     this.received += received;
     this.duplicates += duplicates;
     this.rejected += rejected;

@@ -1,0 +1,64 @@
+// The child role's job: runs ChildJob with the child's settings and reports through the typed MasterClient.
+// Exit code 0 once every batch and `done` are acknowledged; on SIGTERM it stops drawing, delivers what it drew
+// and the process exits 0. A failure's reason also goes to stderr, whose tail the master shows for the child.
+import { Injectable } from '@nestjs/common';
+import { BootContext } from '../../../platform/boot-context.js';
+import { createLogger } from '../../../platform/logging/logger.js';
+import type { Job } from '../../../platform/part.js';
+import { MasterClient } from '../contract.js';
+import { checkChildSettings, childSettings } from '../master.settings.js';
+import { ChildJob, jobSpecOf } from './child.job.js';
+import { createRandom } from './random.util.js';
+
+@Injectable()
+export class ChildRunnerJob implements Job {
+  private readonly log = createLogger('child');
+  private readonly job: ChildJob;
+  private readonly id: string;
+
+  constructor(boot: BootContext, master: MasterClient) {
+    const s = checkChildSettings(boot.settings(childSettings));
+    this.id = s.id;
+    this.job = new ChildJob(jobSpecOf(s), {
+      random: createRandom(s.seed),
+      report: (batch) => master.report(batch),
+      done: (message) => master.done(message),
+      retry: { attempts: s.reportAttempts },
+      onRetry: (what, attempt, err) =>
+        this.log.warn(
+          { child: this.id, what, attempt, err: (err as Error).message },
+          'report failed; retrying',
+        ),
+    });
+    this.log.info(
+      { child: s.id, min: s.min, max: s.max, count: s.count, seeded: s.seed !== undefined },
+      'child job configured',
+    );
+  }
+
+  async run(): Promise<number> {
+    try {
+      const result = await this.job.run();
+      this.log.info({ child: this.id, ...result }, 'child job finished');
+      return 0;
+    } catch (err) {
+      this.fail(err);
+      return 1;
+    }
+  }
+
+  async stop(): Promise<void> {
+    try {
+      const result = await this.job.stop();
+      this.log.info({ child: this.id, ...result }, 'child job stopped; reported what it had');
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private fail(err: unknown): void {
+    const message = (err as Error)?.message ?? String(err);
+    this.log.error({ child: this.id, err: message }, 'child job failed');
+    process.stderr.write(`child ${this.id} failed: ${message}\n`);
+  }
+}

@@ -1,0 +1,96 @@
+// HTTP and RPC doors of the master: start, list, inspect and stop children, read the progress, and take the
+// children's reports (master.report, master.done).
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Public } from '../../platform/http/access.decorator.js';
+import { RpcHandler } from '../../platform/transport/rpc-handler.decorator.js';
+import { validateDto } from '../../platform/validation/validate.js';
+import {
+  type ChildCreated,
+  type ChildDetail,
+  ChildrenService,
+  type ChildStatus,
+  type ChildSummary,
+} from './children.service.js';
+import { MasterContract, type DoneAck, type ReportAck } from './contract.js';
+import { CreateChildrenDto } from './dto/create-children.dto.js';
+import { DoneMessageDto, ReportBatchDto } from './dto/report.dto.js';
+import { ProgressService } from './progress/progress.service.js';
+
+export interface MasterProgress {
+  uniqueNumbers: number;
+  percentage: number;
+  range: { min: number; max: number };
+  received: number;
+  duplicates: number;
+  children: Record<ChildStatus, number>;
+}
+
+@ApiTags('master')
+@Public()
+@Controller('master')
+export class MasterController {
+  constructor(
+    private readonly children: ChildrenService,
+    private readonly progress: ProgressService,
+  ) {}
+
+  @Post('create-child')
+  @HttpCode(202)
+  @ApiBody({ type: CreateChildrenDto, required: false })
+  createChild(@Body() body: unknown): ChildCreated {
+    // The body is optional: an absent one means every default (the global pipe would refuse `undefined`).
+    return this.children.create(validateDto(CreateChildrenDto, body ?? {}));
+  }
+
+  @Post('children')
+  @HttpCode(202)
+  @ApiBody({ type: CreateChildrenDto, required: false })
+  createChildAlias(@Body() body: unknown): ChildCreated {
+    return this.createChild(body);
+  }
+
+  @Get('progress')
+  getProgress(): MasterProgress {
+    const s = this.progress.snapshot();
+    return {
+      uniqueNumbers: s.uniqueNumbers,
+      percentage: s.percentage,
+      range: s.range,
+      received: s.received,
+      duplicates: s.duplicates,
+      children: this.children.counts(),
+    };
+  }
+
+  @Get('children')
+  list(): ChildSummary[] {
+    return this.children.list();
+  }
+
+  @Get('children/:id')
+  get(@Param('id') id: string): ChildDetail {
+    return this.children.get(id);
+  }
+
+  /** 202 while the child is being stopped; 200 with its record when it had already ended. */
+  @Delete('children/:id')
+  stop(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): ChildDetail {
+    const { child, stopping } = this.children.stop(id);
+    reply.status(stopping ? 202 : 200);
+    return child;
+  }
+
+  @RpcHandler(MasterContract.patterns.report)
+  report(batch: ReportBatchDto): Promise<ReportAck> {
+    this.children.noteReport(batch.childId);
+    return this.progress.ingest(batch);
+  }
+
+  @RpcHandler(MasterContract.patterns.done)
+  done(message: DoneMessageDto): DoneAck {
+    this.children.noteDone(message);
+    return { childId: message.childId };
+  }
+}
