@@ -51,13 +51,9 @@ describe('the compose topology run as local processes', () => {
     run?.cleanUp();
   });
 
-  it('starts every role service of docker-compose.yml that this build has, each healthy', async () => {
+  it('starts every role service of docker-compose.yml, none skipped, each healthy', async () => {
     const { services } = await run.status();
-    const notHealthy = services.filter(
-      (s) => s.state !== 'skipped' && s.role !== 'echo-client' && !s.healthy,
-    );
 
-    expect(notHealthy.map((s) => s.name)).toEqual([]);
     expect(services.map((s) => s.name).sort()).toEqual([
       'auth',
       'calculator',
@@ -69,6 +65,10 @@ describe('the compose topology run as local processes', () => {
       'psp',
       'transaction',
     ]);
+    expect(
+      services.filter((s) => s.state !== 'running').map((s) => `${s.name}: ${s.state} ${s.skipped ?? ''}`),
+    ).toEqual([]);
+    expect(services.filter((s) => s.role !== 'echo-client' && !s.healthy).map((s) => s.name)).toEqual([]);
   });
 
   it('converts through /exchange on the entry port', async () => {
@@ -132,6 +132,24 @@ describe('the compose topology run as local processes', () => {
     );
   });
 
+  it('spawns a child through /master (process spawner locally) whose reports show in the progress', async () => {
+    const created = await post(`${gateway}/master/create-child`, { count: 500, min: 0, max: 1000 });
+    expect(created.status).toBe(202);
+    const child = await json(created);
+    expect(child).toMatchObject({ status: 'starting', count: 500, min: 0, max: 1000 });
+
+    let detail: any = child;
+    const deadline = Date.now() + 20_000;
+    while (!['succeeded', 'failed'].includes(detail.status) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      detail = await json(await fetch(`${gateway}/master/children/${child.id}`));
+    }
+    expect(detail).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    const progress = await json(await fetch(`${gateway}/master/progress`));
+    expect(progress.received).toBeGreaterThanOrEqual(500);
+    expect(progress.uniqueNumbers).toBeGreaterThan(0);
+  });
+
   it('answers gRPC on the published gRPC port', async () => {
     const { err, res } = await grpcCall(grpc, 'Summation', { first: '1', last: '10' });
 
@@ -153,7 +171,15 @@ describe('the compose topology run as local processes', () => {
     const codes = run.stoppedCodes ?? {};
 
     expect(Object.keys(codes)).toEqual(
-      expect.arrayContaining(['exchange', 'calculator', 'echo-client', 'auth', 'transaction', 'psp']),
+      expect.arrayContaining([
+        'exchange',
+        'calculator',
+        'echo-client',
+        'auth',
+        'transaction',
+        'psp',
+        'master',
+      ]),
     );
     expect(Object.fromEntries(Object.entries(codes).filter(([, code]) => code !== 0))).toEqual({});
   });
