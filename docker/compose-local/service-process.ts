@@ -105,13 +105,17 @@ export class ServiceProcess {
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
+    // 'exit', not 'close': processes the service started (the master's children) may hold its output open
+    // after it died, as sibling containers outlive a killed master under compose.
     this.exited = new Promise((done) => {
       child.once('error', (err) => this.line(`spawn failed: ${err.message}`));
-      child.once('close', (code, signal) => {
-        if (pending) this.line(pending);
+      child.once('exit', (code, signal) => {
         this.onExit(code, signal);
         done();
       });
+    });
+    child.once('close', () => {
+      if (pending) this.line(pending);
     });
     this.pollHealth(child);
     this.notify();

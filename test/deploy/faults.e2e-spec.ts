@@ -74,24 +74,31 @@ class MixedLoad {
     const spawnLoop = (kind: string, one: () => Promise<boolean>, pauseMs: number) => {
       if (this.kinds.has(kind)) this.workers.push(this.loop(kind, one, pauseMs));
     };
-    spawnLoop('exchange', () => this.exchange(), 20);
-    spawnLoop('generator', () => this.generator(), 50);
-    spawnLoop('calculator-http', () => this.calculatorHttp(), 20);
-    spawnLoop('calculator-http', () => this.calculatorHttp(), 20);
-    spawnLoop('calculator-grpc', () => this.calculatorGrpc(), 20);
-    spawnLoop('transaction', () => this.transaction(), 20);
-    spawnLoop('transaction', () => this.transaction(), 20);
+    // Steady rather than saturating: two cores also have to boot each restarted role.
+    spawnLoop('exchange', () => this.exchange(), 40);
+    spawnLoop('generator', () => this.generator(), 80);
+    spawnLoop('calculator-http', () => this.calculatorHttp(), 40);
+    spawnLoop('calculator-grpc', () => this.calculatorGrpc(), 40);
+    spawnLoop('transaction', () => this.transaction(), 40);
+    spawnLoop('transaction', () => this.transaction(), 40);
     spawnLoop('child-report', () => this.createChild(), 1000);
     spawnLoop('master-progress', () => this.sampleProgress(), 200);
     return this;
   }
 
+  /** Phase -> how long it lasted (printed beside the error rates; never asserted). */
+  readonly durations = new Map<string, number>();
+  private phaseStart = Date.now();
+
   enter(phase: string): void {
+    this.durations.set(this.phase, Date.now() - this.phaseStart);
+    this.phaseStart = Date.now();
     this.phase = phase;
     this.phases.push(phase);
   }
 
   async stop(): Promise<void> {
+    this.durations.set(this.phase, Date.now() - this.phaseStart);
     this.stopped = true;
     await Promise.all(this.workers);
   }
@@ -293,14 +300,20 @@ describe('faults on the compose topology run as local processes', () => {
     // From the end of the previous fault to the calculator's restart: answers only the crashed instance gave.
     const calculatorCrash = { from: 0, to: 0 };
     let settledAt = Date.now();
+    const recovery: string[] = [];
     for (const { name } of running) {
       load.enter(`SIGKILL ${name}`);
       const before = (await run.service(name)).restarts;
       await run.control(name, 'kill');
       // Back by its restart policy alone, then the rest of the topology ready again by itself.
+      const killedAt = Date.now();
       await until(`${name} restarted`, async () => (await run.service(name)).restarts > before);
       if (name === 'calculator') Object.assign(calculatorCrash, { from: settledAt, to: Date.now() });
+      const restartedAt = Date.now();
       await run.waitAllHealthy();
+      recovery.push(
+        `${name}: restarted after ${((restartedAt - killedAt) / 1000).toFixed(1)} s, all ready after ${((Date.now() - killedAt) / 1000).toFixed(1)} s`,
+      );
       load.enter(`steady after ${name}`);
       settledAt = Date.now();
       await sleep(500);
@@ -314,13 +327,16 @@ describe('faults on the compose topology run as local processes', () => {
     );
     await load.stop();
 
+    process.stdout.write(`faults: recovery (informational):\n  ${recovery.join('\n  ')}\n`);
     const rates = load.errorRates();
     process.stdout.write(
       `faults: client-side errors (failed/total) per phase and load kind:\n${Object.entries(rates)
         .filter(([phase]) => !phase.startsWith('steady after'))
         .map(
           ([phase, row]) =>
-            `  ${phase.padEnd(26)} ${Object.entries(row)
+            `  ${phase.padEnd(22)} ${String(((load.durations.get(phase) ?? 0) / 1000).toFixed(1)).padStart(5)} s  ${Object.entries(
+              row,
+            )
               .map(([k, v]) => `${k} ${v}`)
               .join(', ')}`,
         )
