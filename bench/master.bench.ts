@@ -22,16 +22,9 @@ import { RpcHub } from '../src/platform/transport/rpc-hub.js';
 import type { RpcRegistry } from '../src/platform/transport/rpc-registry.js';
 import { createRandom, uniformInt } from '../src/modules/master-child/child/random.util.js';
 import { MasterClient } from '../src/modules/master-child/contract.js';
-import { ROOT, sleep, startRole, startScript } from './lib.js';
+import { ROOT, sleep, startRole, startScript, type BenchRow } from './lib.js';
 
-export interface BenchRow {
-  name: string;
-  ours: number;
-  baseline: number;
-  unit: string;
-  ratio: number;
-  target: string;
-}
+export type { BenchRow };
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const REPORTERS = 4;

@@ -142,7 +142,6 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
         });
         url = pg.url;
         stopEmbedded = pg.stop;
-        log.info({ dataDir: resolve(platform.dataDir, 'postgres') }, 'embedded postgres started');
       }
       dataSource = await createDataSource({
         url,
@@ -161,8 +160,9 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
     );
     configureHttpEdge(app, { bodyLimit: platform.httpBodyLimit });
     const fastify = app.getHttpAdapter().getInstance();
+    let httpPort = platform.httpPort;
     fastify.addHook('onClose', (_i, done) => {
-      log.info(`closed http listener :${platform.httpPort}`);
+      log.info(`closed http listener :${httpPort}`);
       done();
     });
 
@@ -204,11 +204,12 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
       );
     }
     await app.listen(platform.httpPort, platform.httpHost);
+    httpPort = (fastify.server.address() as { port: number }).port; // HTTP_PORT=0 (children) binds a free port
     log.info(
       {
         roles: boot.roles,
         modules: parts.map((p) => p.name),
-        http: platform.httpPort,
+        http: httpPort,
         ...(servesRpc ? { tcp: platform.tcpPort } : {}),
         bootMs: Date.now() - started,
       },
