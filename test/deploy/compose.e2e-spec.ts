@@ -1,39 +1,19 @@
 // docker-compose.yml is accepted by Debian's docker-compose (v1, the strictest schema CI has), and refuses to
 // start without JWT_SECRET. No container engine is needed: `config` only validates and interpolates.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureCommand } from '../harness/tools.js';
 import { repoRoot } from './deploy-files.util.js';
-
-const APT_INSTALL = 'apt-get update && apt-get install -y --no-install-recommends docker-compose';
-
-function hasDockerCompose(): boolean {
-  return spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
-}
-
-/** Installs Debian's docker-compose when it is missing and we may (root); otherwise says what to do. */
-function ensureDockerCompose(): void {
-  if (hasDockerCompose()) return;
-  if (process.getuid?.() !== 0) {
-    throw new Error(
-      `docker-compose is not installed and this user cannot install it; run as root: ${APT_INSTALL}`,
-    );
-  }
-  execFileSync('sh', ['-c', APT_INSTALL], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-  if (!hasDockerCompose()) throw new Error(`docker-compose still missing after: ${APT_INSTALL}`);
-}
 
 describe('docker-compose.yml', () => {
   let work: string;
   // An empty env file, so a developer's .env cannot change the outcome.
   let emptyEnvFile: string;
 
-  beforeAll(() => {
-    ensureDockerCompose();
+  beforeAll(async () => {
+    await ensureCommand('docker-compose', 'docker-compose');
     work = mkdtempSync(join(tmpdir(), 'polyrole-compose-'));
     emptyEnvFile = join(work, 'empty.env');
     writeFileSync(emptyEnvFile, '');

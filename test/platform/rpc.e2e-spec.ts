@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { Topology, sleep } from '../harness/topology.js';
 import { freePort } from '../harness/ports.js';
+import { ensureCommand } from '../harness/tools.js';
 import { TcpConnection } from '../../src/platform/transport/tcp-connection.js';
 
 describe('calls from generator to exchange as separate processes', () => {
@@ -73,6 +74,7 @@ describe('a peer that accepts connections but never answers', () => {
 
 describe('TLS and message limits on the TCP transport', () => {
   it('carries calls over TLS when both roles are configured for it', async () => {
+    await ensureCommand('openssl', 'openssl');
     const dir = mkdtempSync(join(tmpdir(), 'tls-'));
     execFileSync(
       'openssl',
