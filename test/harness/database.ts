@@ -2,6 +2,7 @@
 // Each topology gets a database of its own, so suites never see each other's rows.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 
 export const URL_ENV = 'POLYROLE_TEST_SERVER_URL';
 
@@ -39,4 +40,45 @@ export async function query<T = Record<string, unknown>>(
   } finally {
     await client.end();
   }
+}
+
+/** A throw-away schema on the test server, for unit specs that share one database. */
+export async function createSchema(
+  prefix = 'spec',
+): Promise<{ url: string; schema: string; drop(): Promise<void> }> {
+  const url = serverUrl();
+  const schema = `${prefix}_${randomBytes(6).toString('hex')}`;
+  await query(url, `CREATE SCHEMA "${schema}"`);
+  return { url, schema, drop: () => query(url, `DROP SCHEMA "${schema}" CASCADE`).then(() => undefined) };
+}
+
+export interface TestSchema {
+  dataSource: DataSource;
+  schema: string;
+  drop(): Promise<void>;
+}
+
+/** A DataSource on a fresh schema with the given entities and migrations already run. */
+export async function openTestSchema(
+  options: Pick<DataSourceOptions, 'entities' | 'migrations'>,
+): Promise<TestSchema> {
+  const { url, schema, drop } = await createSchema('test');
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url,
+    schema,
+    extra: { options: `-c search_path=${schema}` },
+    entities: options.entities,
+    migrations: options.migrations,
+  });
+  await dataSource.initialize();
+  await dataSource.runMigrations();
+  return {
+    dataSource,
+    schema,
+    async drop() {
+      await dataSource.destroy();
+      await drop();
+    },
+  };
 }

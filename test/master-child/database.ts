@@ -1,7 +1,6 @@
 // A schema of its own on the run's test PostgreSQL (test/harness/database.ts) for each master-child spec.
-import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { serverUrl } from '../harness/database.js';
+import { createSchema } from '../harness/database.js';
 import { PROGRESS_ENTITIES } from '../../src/modules/master-child/progress/progress.entity.js';
 import { PROGRESS_MIGRATIONS } from '../../src/modules/master-child/progress/migrations/1763794000000-master-progress.migration.js';
 
@@ -13,12 +12,8 @@ export interface TestDatabase {
 }
 
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const url = serverUrl();
-  const schema = `mc_spec_${randomBytes(6).toString('hex')}`;
+  const { url, schema, drop } = await createSchema('mc_spec');
   const opened: DataSource[] = [];
-  const admin = new DataSource({ type: 'postgres', url });
-  await admin.initialize();
-  await admin.query(`CREATE SCHEMA ${schema}`);
   let migrated = false;
 
   return {
@@ -40,8 +35,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
     async dispose() {
       for (const ds of opened) if (ds.isInitialized) await ds.destroy();
-      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-      await admin.destroy();
+      await drop();
     },
   };
 }

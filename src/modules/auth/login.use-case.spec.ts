@@ -1,4 +1,4 @@
-import { openTestSchema, type TestSchema } from '../../../test/payments/test-database.js';
+import { openTestSchema, type TestSchema } from '../../../test/harness/database.js';
 import { testBoot } from '../../../test/payments/test-boot.js';
 import { AppError } from '../../platform/errors/app-error.js';
 import { authSettings } from './auth.settings.js';

@@ -1,4 +1,4 @@
-import { openTestSchema, type TestSchema } from '../../../../test/calculator/test-database.js';
+import { openTestSchema, type TestSchema } from '../../../../test/harness/database.js';
 import { CalculatorEventEntity } from './calculator-event.entity.js';
 import type { NewCalculatorEvent } from './calculator-event.types.js';
 import { EventBuffer } from './event-buffer.js';
