@@ -1,7 +1,4 @@
-import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { AppError } from '../../platform/errors/app-error.js';
 import {
   CalculatorGrpcServer,
@@ -13,12 +10,10 @@ import {
   type GrpcCallMeta,
   type MathHelperHandler,
 } from './calculator.grpc-server.js';
+import { grpcHealth, grpcReflect } from '../../../test/calculator/calculator.clients.js';
 import { factorialVectors, summationVectors } from './calculator.vectors.js';
 
 const LOCALHOST = '127.0.0.1';
-const reflectionProtoPath = createRequire(import.meta.url).resolve(
-  '@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto',
-);
 
 type Unary = (
   req: object,
@@ -46,41 +41,6 @@ function call(
   return new Promise<{ err: grpc.ServiceError | null; res: any }>((resolve) =>
     client[method](req, metadata, (err, res) => resolve({ err, res })),
   );
-}
-
-function healthCheck(port: number, service: string): Promise<string> {
-  const def = protoLoader.loadSync(healthProtoPath, { keepCase: true, enums: String, defaults: true });
-  const Health = (grpc.loadPackageDefinition(def) as any).grpc.health.v1
-    .Health as grpc.ServiceClientConstructor;
-  const client = new Health(`${LOCALHOST}:${port}`, grpc.credentials.createInsecure()) as any;
-  return new Promise((resolve, reject) =>
-    client.Check({ service }, (err: Error | null, res: { status: string }) => {
-      client.close();
-      return err ? reject(err) : resolve(res.status);
-    }),
-  );
-}
-
-function reflect(port: number, request: object): Promise<any> {
-  const def = protoLoader.loadSync(reflectionProtoPath, {
-    keepCase: true,
-    longs: String,
-    defaults: true,
-    oneofs: true,
-  });
-  const Reflection = (grpc.loadPackageDefinition(def) as any).grpc.reflection.v1
-    .ServerReflection as grpc.ServiceClientConstructor;
-  const client = new Reflection(`${LOCALHOST}:${port}`, grpc.credentials.createInsecure()) as any;
-  return new Promise((resolve, reject) => {
-    const stream = client.ServerReflectionInfo();
-    stream.on('data', (res: any) => {
-      stream.end();
-      client.close();
-      resolve(res);
-    });
-    stream.on('error', reject);
-    stream.write(request);
-  });
 }
 
 function deferred<T = void>() {
@@ -140,19 +100,19 @@ describe(CalculatorGrpcServer.name, () => {
     });
 
     it('reports SERVING on the standard health service, overall and for MathHelper', async () => {
-      expect(await healthCheck(server.port!, '')).toBe('SERVING');
-      expect(await healthCheck(server.port!, MATH_HELPER_SERVICE)).toBe('SERVING');
+      expect(await grpcHealth(server.port!, '')).toBe('SERVING');
+      expect(await grpcHealth(server.port!, MATH_HELPER_SERVICE)).toBe('SERVING');
     });
 
     it('lists MathHelper and the health service through server reflection', async () => {
-      const res = await reflect(server.port!, { list_services: '*' });
+      const res = await grpcReflect(server.port!, { list_services: '*' });
       expect(res.list_services_response.service.map((s: { name: string }) => s.name)).toEqual(
         expect.arrayContaining([MATH_HELPER_SERVICE, 'grpc.health.v1.Health']),
       );
     });
 
     it('describes MathHelper and its methods through server reflection', async () => {
-      const res = await reflect(server.port!, { file_containing_symbol: MATH_HELPER_SERVICE });
+      const res = await grpcReflect(server.port!, { file_containing_symbol: MATH_HELPER_SERVICE });
       const descriptors = Buffer.concat(res.file_descriptor_response.file_descriptor_proto).toString(
         'latin1',
       );
@@ -212,7 +172,7 @@ describe(CalculatorGrpcServer.name, () => {
 
     it('reports NOT_SERVING once told to', async () => {
       server.setServingStatus('NOT_SERVING');
-      expect(await healthCheck(server.port!, '')).toBe('NOT_SERVING');
+      expect(await grpcHealth(server.port!, '')).toBe('NOT_SERVING');
       server.setServingStatus('SERVING');
     });
   });
