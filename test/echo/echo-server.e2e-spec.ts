@@ -3,7 +3,15 @@
 import type { Socket } from 'node:net';
 import request from 'supertest';
 import { Topology, TOPOLOGIES, type RoleProcess } from '../harness/topology.js';
-import { connectTo, lines, readBytes, readUntilClose, seededBytes, writeAll } from './echo.fixtures.js';
+import {
+  connectionPayload,
+  connectTo,
+  echoInPieces,
+  lines,
+  readBytes,
+  readUntilClose,
+  writeAll,
+} from './echo.fixtures.js';
 import { ensureCommand, messages, runCommand, startEchoClient } from './echo-e2e.util.js';
 
 const IDLE_TIMEOUT_MS = 2500;
@@ -79,17 +87,8 @@ describe.each(TOPOLOGIES)('echo-server role, %s topology', (kind) => {
     const before = await stats();
     const failed = await Promise.all(
       Array.from({ length: connections }, async (_, c) => {
-        const bytes = seededBytes(c + 1);
-        const payload = Buffer.concat(
-          Array.from({ length: perConnection }, (_, n) =>
-            Buffer.concat([Buffer.from(`${c}:${n}:`), bytes(8 + ((c + n) % 40), 0x0a), Buffer.from('\n')]),
-          ),
-        );
-        const socket = await client();
-        const reply = readBytes(socket, payload.length);
-        // Uneven pieces, so lines straddle writes.
-        for (let at = 0; at < payload.length; at += 997) socket.write(payload.subarray(at, at + 997));
-        return (await reply).equals(payload) ? [] : [c];
+        const payload = connectionPayload(c, perConnection);
+        return (await echoInPieces(await client(), payload)).equals(payload) ? [] : [c];
       }),
     );
     expect(failed.flat()).toEqual([]);

@@ -106,3 +106,20 @@ export const lines = {
   /** Not valid UTF-8: a lone continuation byte, an overlong form, 0xFF/0xFE, NUL and CR. */
   invalidUtf8: Buffer.from([0x80, 0xc0, 0xaf, 0xff, 0xfe, 0x00, 0x0d, 0xc3, 0x28, 0xed, 0xa0, 0x80, 0x0a]),
 };
+
+/** Connection c's lines for the many-connections check: numbered, with seeded bytes that never contain a newline. */
+export function connectionPayload(c: number, lineCount: number): Buffer {
+  const bytes = seededBytes(c + 1);
+  return Buffer.concat(
+    Array.from({ length: lineCount }, (_, n) =>
+      Buffer.concat([Buffer.from(`${c}:${n}:`), bytes(8 + ((c + n) % 40), 0x0a), Buffer.from('\n')]),
+    ),
+  );
+}
+
+/** Writes the payload in uneven pieces, so lines straddle writes, and resolves with as many bytes read back. */
+export function echoInPieces(socket: Socket, payload: Buffer): Promise<Buffer> {
+  const reply = readBytes(socket, payload.length);
+  for (let at = 0; at < payload.length; at += 997) socket.write(payload.subarray(at, at + 997));
+  return reply;
+}

@@ -1,12 +1,13 @@
 import type { Socket } from 'node:net';
 import { EchoServer, type EchoServerOptions } from './echo.server.js';
 import {
+  connectionPayload,
   connectTo,
+  echoInPieces,
   lines,
   readBytes,
   readUntilClose,
   recordingLogger,
-  seededBytes,
   writeAll,
   type RecordingLogger,
 } from '../../../test/echo/echo.fixtures.js';
@@ -83,17 +84,8 @@ describe(EchoServer.name, () => {
     const perConnection = 100;
     const results = await Promise.all(
       Array.from({ length: connections }, async (_, c) => {
-        const bytes = seededBytes(c + 1);
-        const payload = Buffer.concat(
-          Array.from({ length: perConnection }, (_, n) =>
-            Buffer.concat([Buffer.from(`${c}:${n}:`), bytes(8 + ((c + n) % 40), 0x0a), Buffer.from('\n')]),
-          ),
-        );
-        const socket = await client();
-        const reply = readBytes(socket, payload.length);
-        // Uneven pieces, so lines straddle writes.
-        for (let at = 0; at < payload.length; at += 997) socket.write(payload.subarray(at, at + 997));
-        return (await reply).equals(payload);
+        const payload = connectionPayload(c, perConnection);
+        return (await echoInPieces(await client(), payload)).equals(payload);
       }),
     );
     expect(results.filter((ok) => !ok)).toHaveLength(0);
