@@ -82,3 +82,43 @@ export async function openTestSchema(
     },
   };
 }
+
+export interface ReopenableSchema {
+  /** A new connection pool on the same schema (a restarted process sees exactly what the last one left). */
+  connect(): Promise<DataSource>;
+  /** Closes every pool opened here and drops the schema. */
+  dispose(): Promise<void>;
+}
+
+/** A throw-away schema that specs may open several pools on, migrated by the first one. */
+export async function createReopenableSchema(
+  options: Pick<DataSourceOptions, 'entities' | 'migrations'>,
+  prefix = 'spec',
+): Promise<ReopenableSchema> {
+  const { url, schema, drop } = await createSchema(prefix);
+  const opened: DataSource[] = [];
+  let migrated = false;
+
+  return {
+    async connect() {
+      const ds = new DataSource({
+        type: 'postgres',
+        url,
+        entities: options.entities,
+        migrations: options.migrations,
+        extra: { options: `-c search_path=${schema}`, max: 4 },
+      });
+      await ds.initialize();
+      opened.push(ds);
+      if (!migrated) {
+        await ds.runMigrations();
+        migrated = true;
+      }
+      return ds;
+    },
+    async dispose() {
+      for (const ds of opened) if (ds.isInitialized) await ds.destroy();
+      await drop();
+    },
+  };
+}

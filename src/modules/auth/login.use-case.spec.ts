@@ -1,5 +1,5 @@
 import { openTestSchema, type TestSchema } from '../../../test/harness/database.js';
-import { testBoot } from '../../../test/payments/test-boot.js';
+import { testBoot } from '../../../test/harness/test-boot.js';
 import { AppError } from '../../platform/errors/app-error.js';
 import { authSettings } from './auth.settings.js';
 import { DemoUsersSeeder } from './demo-users.seeder.js';

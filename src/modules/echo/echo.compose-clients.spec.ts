@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { ensureCommand, runCommand } from '../../../test/echo/echo-e2e.util.js';
+import { ensureCommand, runCommand } from '../../../test/harness/tools.js';
 
 const run = promisify(execFile);
 const SCRIPT = resolve('docker/compose-clients.mjs');

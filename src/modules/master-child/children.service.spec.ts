@@ -1,4 +1,4 @@
-import { waitFor } from '../../../test/master-child/wait-for.js';
+import { waitFor } from '../../../test/harness/wait-for.js';
 import { Clock } from '../../platform/clock.js';
 import { AppError } from '../../platform/errors/app-error.js';
 import { Lifecycle } from '../../platform/shutdown/lifecycle.js';

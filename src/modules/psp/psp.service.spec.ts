@@ -1,5 +1,5 @@
 import { openTestSchema, type TestSchema } from '../../../test/harness/database.js';
-import { testBoot } from '../../../test/payments/test-boot.js';
+import { testBoot } from '../../../test/harness/test-boot.js';
 import { CreateProcessedPayments1764100000200 } from './migrations/1764100000200-create-processed-payments.js';
 import { ProcessedPaymentEntity } from './processed-payment.entity.js';
 import { PspService } from './psp.service.js';

@@ -1,5 +1,5 @@
 import { openTestSchema, type TestSchema } from '../../../test/harness/database.js';
-import { testBoot } from '../../../test/payments/test-boot.js';
+import { testBoot } from '../../../test/harness/test-boot.js';
 import { Random } from '../../platform/clock.js';
 import { AppError } from '../../platform/errors/app-error.js';
 import type { PaymentOrder, PaymentReceipt, PspClient } from '../psp/contract.js';

@@ -1,5 +1,7 @@
 import type { DataSource } from 'typeorm';
-import { createTestDatabase, type TestDatabase } from '../../../../test/master-child/database.js';
+import { createReopenableSchema, type ReopenableSchema } from '../../../../test/harness/database.js';
+import { PROGRESS_MIGRATIONS } from './migrations/1763794000000-master-progress.migration.js';
+import { PROGRESS_ENTITIES } from './progress.entity.js';
 import type { ReportBatch } from '../contract.js';
 import { ProgressStore } from './progress.store.js';
 
@@ -16,11 +18,14 @@ const batches = {
 const expected = { uniqueNumbers: 8, duplicates: 3, rejected: 3, received: 14, batches: 3 };
 
 describe(ProgressStore.name, () => {
-  let db: TestDatabase;
+  let db: ReopenableSchema;
   let ds: DataSource;
 
   beforeEach(async () => {
-    db = await createTestDatabase();
+    db = await createReopenableSchema(
+      { entities: PROGRESS_ENTITIES, migrations: PROGRESS_MIGRATIONS },
+      'mc_spec',
+    );
     ds = await db.connect();
   });
   afterEach(async () => {

@@ -1,5 +1,5 @@
 import { FakeDockerEngine } from '../../../../test/master-child/fake-docker-engine.js';
-import { waitFor } from '../../../../test/master-child/wait-for.js';
+import { waitFor } from '../../../../test/harness/wait-for.js';
 import { DockerSpawner, type DockerSpawnerOptions, LogDemuxer } from './docker.spawner.js';
 import { dockerEndpoint } from './http.util.js';
 

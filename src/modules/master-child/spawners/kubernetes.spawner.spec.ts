@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { FakeKubernetesApi } from '../../../../test/master-child/fake-kubernetes-api.js';
-import { waitFor } from '../../../../test/master-child/wait-for.js';
+import { waitFor } from '../../../../test/harness/wait-for.js';
 import type { ChildHandle, ChildSpec } from './child-spawner.js';
 import { kubernetesApiUrl, KubernetesSpawner, type KubernetesSpawnerOptions } from './kubernetes.spawner.js';
 

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '../../../../test/master-child/wait-for.js';
+import { waitFor } from '../../../../test/harness/wait-for.js';
 import { ProcessSpawner } from './process.spawner.js';
 
 const stub = fileURLToPath(new URL('../../../../test/master-child/scripts/child-stub.mjs', import.meta.url));
