@@ -5,11 +5,22 @@ import { connect, createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** One measured row: ours against the bare baseline and, where one exists, the stock NestJS peer of the same run. */
 export interface BenchRow {
   name: string;
   ours: number;
   baseline: number;
   unit: string;
+  ratio: number;
+  target: string;
+  peer?: PeerResult;
+}
+
+export interface PeerResult {
+  /** What the stock peer is, e.g. "Nest + ValidationPipe". */
+  name: string;
+  value: number;
+  /** ours / peer for throughputs (peer / ours for times: always "how many times better"). */
   ratio: number;
   target: string;
 }
@@ -54,7 +65,6 @@ export async function startRole(
       TCP_PORT: String(tcpPort),
       HTTP_HOST: '127.0.0.1',
       TCP_HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
       ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -123,7 +133,10 @@ export async function httpLoad(opts: {
   connections: number;
   seconds: number;
   headers?: (i: number) => Record<string, string>;
+  /** Only answers with this status count as throughput and latency (default 200); any other is an error. */
+  expectStatus?: number;
 }): Promise<{ rps: number; p99Ms: number; errors: number; statuses: Record<number, number> }> {
+  const expected = opts.expectStatus ?? 200;
   const deadline = performance.now() + opts.seconds * 1000;
   let done = 0;
   let errors = 0;
@@ -164,10 +177,11 @@ export async function httpLoad(opts: {
           if (buf.length < end + 4 + len) return;
           const status = Number(head.slice(9, 12));
           statuses[status] = (statuses[status] ?? 0) + 1;
-          if (status >= 400) errors++;
           buf = buf.subarray(end + 4 + len);
-          done++;
-          latencies.push(performance.now() - sentAt);
+          if (status === expected) {
+            done++;
+            latencies.push(performance.now() - sentAt);
+          } else errors++;
           send();
         }
       });
@@ -188,6 +202,18 @@ export async function httpLoad(opts: {
   };
 }
 
-export function row(name: string, ours: number, baseline: number, unit: string, target: string): BenchRow {
-  return { name, ours, baseline, unit, ratio: baseline ? ours / baseline : 0, target };
+export function row(
+  name: string,
+  ours: number,
+  baseline: number,
+  unit: string,
+  target: string,
+  peer?: Omit<PeerResult, 'ratio'> & { lowerIsBetter?: boolean },
+): BenchRow {
+  const r: BenchRow = { name, ours, baseline, unit, ratio: baseline ? ours / baseline : 0, target };
+  if (peer) {
+    const ratio = peer.lowerIsBetter ? (ours ? peer.value / ours : 0) : peer.value ? ours / peer.value : 0;
+    r.peer = { name: peer.name, value: peer.value, ratio, target: peer.target };
+  }
+  return r;
 }

@@ -36,11 +36,15 @@ async function main(): Promise<void> {
   }
   const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(2));
   process.stdout.write(
-    '\n| suite | benchmark | ours | baseline | unit | ratio | target |\n|---|---|---|---|---|---|---|\n',
+    '\n| suite | benchmark | ours | baseline | unit | vs baseline | target | stock Nest peer | vs peer | target |\n' +
+      '|---|---|---|---|---|---|---|---|---|---|\n',
   );
   for (const r of rows) {
+    const peer = r.peer
+      ? `${r.peer.name}: ${fmt(r.peer.value)} | ${r.peer.ratio.toFixed(2)}x | ${r.peer.target}`
+      : '— | — | —';
     process.stdout.write(
-      `| ${r.suite} | ${r.name} | ${fmt(r.ours)} | ${fmt(r.baseline)} | ${r.unit} | ${r.ratio.toFixed(2)}x | ${r.target} |\n`,
+      `| ${r.suite} | ${r.name} | ${fmt(r.ours)} | ${fmt(r.baseline)} | ${r.unit} | ${r.ratio.toFixed(2)}x | ${r.target} | ${peer} |\n`,
     );
   }
 }
