@@ -1,5 +1,5 @@
 // Lint rules, including the module boundaries: a module is entered only through its contract.ts,
-// and platform/ knows no business module.
+// and platform/ knows no business module and no role.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -46,7 +46,12 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '(^|/)modules/', message: 'platform/ must not import any business module.' }] },
+        {
+          patterns: [
+            { regex: '(^|/)modules/', message: 'platform/ must not import any business module.' },
+            { regex: '(^|/)roles/', message: 'platform/ knows no role: hand role knowledge in from roles/.' },
+          ],
+        },
       ],
     },
   },

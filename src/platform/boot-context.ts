@@ -4,7 +4,10 @@ import type { HostPort } from './config/parsers.js';
 import type { SettingsOf, SettingsSchema } from './config/settings.js';
 import type { PlatformSettings } from './platform.settings.js';
 import type { ModulePart } from './part.js';
-import type { PartName, RoleName } from '../roles/role-table.js';
+import type { PartName } from './transport/contract.js';
+
+/** A role's name as the role table spells it (the table lives in roles/, above the platform). */
+export type RoleName = string;
 
 export interface PeerTarget {
   part: PartName;

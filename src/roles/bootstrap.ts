@@ -29,6 +29,7 @@ import { PARTS } from './parts.js';
 import {
   hostRoleOf,
   parseRoles,
+  partName,
   partsOf,
   RoleSelectionError,
   type PartName,
@@ -91,11 +92,12 @@ export async function resolveBoot(env: Record<string, string | undefined>): Prom
   const local = new Set(parts.map((p) => p.name));
   for (const part of parts) {
     for (const contract of part.calls ?? []) {
-      if (local.has(contract.part) || peers.has(contract.part)) continue;
-      const { role, env: name, schema } = peerSetting(contract.part);
+      const called = partName(contract.part);
+      if (local.has(called) || peers.has(called)) continue;
+      const { role, env: name, schema } = peerSetting(called);
       try {
         const { addresses } = resolveSettings(schema, source);
-        peers.set(contract.part, { part: contract.part, role, setting: name, addresses });
+        peers.set(called, { part: called, role, setting: name, addresses });
       } catch (e) {
         if (e instanceof ConfigError) problems.push(...e.problems);
         else throw e;

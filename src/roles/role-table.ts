@@ -54,6 +54,12 @@ export function roleSpec(role: RoleName): RoleSpec {
   return ROLE_TABLE[role];
 }
 
+/** A part name as a contract spells it, checked against the table (the platform keeps part names opaque). */
+export function partName(name: string): PartName {
+  if (!(PART_NAMES as readonly string[]).includes(name)) throw new Error(`no part is named ${name}`);
+  return name as PartName;
+}
+
 /** The role that hosts a part when every role runs on its own (the peer a remote caller dials). */
 export function hostRoleOf(part: PartName): RoleName {
   const role = ROLE_NAMES.find((r) => (ROLE_TABLE[r].parts as readonly PartName[]).includes(part));

@@ -1,7 +1,9 @@
 // Contracts: the message patterns a part serves, with their request/response types and whether a retry is safe.
 // A module's contract.ts declares one with defineContract() and publishes a typed client made by rpcClient().
 import type { Type } from '@nestjs/common';
-import type { PartName } from '../../roles/role-table.js';
+
+/** A part's name as the role table spells it; the platform treats it as an opaque label (it knows no role). */
+export type PartName = string;
 
 export interface PatternDef<Req = unknown, Res = unknown> {
   readonly pattern: string;
