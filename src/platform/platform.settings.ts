@@ -2,6 +2,18 @@
 import { defineSettings, type SettingsOf } from './config/settings.js';
 import { int, oneOf, port, str, url, bool } from './config/parsers.js';
 
+/** `server`: the listener proves who it is; `mutual`: every caller does too, and its role is checked. */
+export type RpcTlsMode = 'off' | 'server' | 'mutual';
+
+function rpcTlsMode(raw: unknown): RpcTlsMode {
+  if (String(raw).trim().toLowerCase() === 'mutual') return 'mutual';
+  try {
+    return bool()(raw) ? 'server' : 'off';
+  } catch {
+    throw new Error('must be false, true or mutual');
+  }
+}
+
 export const platformSettings = defineSettings({
   nodeEnv: {
     env: 'NODE_ENV',
@@ -27,10 +39,23 @@ export const platformSettings = defineSettings({
   rpcRetries: { env: 'RPC_RETRIES', default: 3, parse: int({ min: 0, max: 10 }) },
   rpcMaxMessageBytes: { env: 'RPC_MAX_MESSAGE_BYTES', default: 4 * 1_048_576, parse: int({ min: 1024 }) },
   rpcResolveEveryMs: { env: 'RPC_RESOLVE_EVERY_MS', default: 5000, parse: int({ min: 0 }) },
-  rpcTls: { env: 'RPC_TLS', default: false, parse: bool() },
+  rpcTls: { env: 'RPC_TLS', default: 'off' as RpcTlsMode, parse: rpcTlsMode },
   rpcTlsCert: { env: 'RPC_TLS_CERT', optional: true, parse: str() },
   rpcTlsKey: { env: 'RPC_TLS_KEY', optional: true, secret: true, parse: str() },
   rpcTlsCa: { env: 'RPC_TLS_CA', optional: true, parse: str() },
 });
 
 export type PlatformSettings = SettingsOf<typeof platformSettings>;
+
+/** Policies across platform settings, reported with every other bad variable before anything starts. */
+export function platformSettingProblems(p: PlatformSettings): string[] {
+  const problems: string[] = [];
+  if (p.rpcTls === 'mutual')
+    for (const [value, name] of [
+      [p.rpcTlsCert, 'RPC_TLS_CERT'],
+      [p.rpcTlsKey, 'RPC_TLS_KEY'],
+      [p.rpcTlsCa, 'RPC_TLS_CA'],
+    ] as const)
+      if (!value) problems.push(`${name} is required with RPC_TLS=mutual`);
+  return problems;
+}

@@ -20,11 +20,13 @@ import { unmarkedRoutes } from '../platform/http/route-access.check.js';
 import { configureRootLogger, createLogger, NestPinoLogger } from '../platform/logging/logger.js';
 import { startDefaultMetrics } from '../platform/metrics/metrics.js';
 import { JOB, type Job, type ModulePart } from '../platform/part.js';
-import { platformSettings } from '../platform/platform.settings.js';
+import { platformSettingProblems, platformSettings } from '../platform/platform.settings.js';
 import { PlatformModule } from '../platform/platform.module.js';
 import { Lifecycle } from '../platform/shutdown/lifecycle.js';
 import { RpcServer } from '../platform/transport/rpc-server.js';
-import { RpcHub, tlsOptions } from '../platform/transport/rpc-hub.js';
+import { RpcHub } from '../platform/transport/rpc-hub.js';
+import { serverTlsOptions } from '../platform/transport/rpc-tls.js';
+import { callerPolicy } from './caller-policy.js';
 import { PARTS } from './parts.js';
 import {
   hostRoleOf,
@@ -86,6 +88,8 @@ export async function resolveBoot(env: Record<string, string | undefined>): Prom
     }
   };
   resolveInto(platformSettings);
+  if (values.has(platformSettings))
+    problems.push(...platformSettingProblems(values.get(platformSettings) as BootContext['platform']));
   for (const part of parts) if (part.settings && !values.has(part.settings)) resolveInto(part.settings);
 
   const peers = new Map<PartName, PeerTarget>();
@@ -175,7 +179,8 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
         strategy: new RpcServer({
           host: platform.tcpHost,
           port: platform.tcpPort,
-          tlsOptions: tlsOptions(platform) as never,
+          tlsOptions: serverTlsOptions(platform),
+          callers: platform.rpcTls === 'mutual' ? callerPolicy(parts) : undefined,
           maxMessageBytes: platform.rpcMaxMessageBytes,
         }),
       });

@@ -67,6 +67,12 @@ export function hostRoleOf(part: PartName): RoleName {
   return role;
 }
 
+/** The roles whose table entry says they call the role hosting `part`: its only remote callers under mutual TLS. */
+export function callersOf(part: PartName): RoleName[] {
+  const host = hostRoleOf(part);
+  return ROLE_NAMES.filter((r) => (ROLE_TABLE[r].calls as readonly string[]).includes(host));
+}
+
 export class RoleSelectionError extends Error {}
 
 /** Parses `ROLE`: one name, a comma list, or `all`. Unknown names fail with the list of valid ones. */

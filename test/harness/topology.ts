@@ -3,12 +3,43 @@
 // exit codes. `single` = one ROLE=all process; `multi` = one process per role.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { ROLE_TABLE, type RoleName } from '../../src/roles/role-table.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ALL_ROLES, ROLE_TABLE, type RoleName } from '../../src/roles/role-table.js';
+import { makeCa, makeRoleCert, type KeyPair } from '../../docker/certs/role-certs.js';
 import { freshDatabase } from './database.js';
 import { freePort } from './ports.js';
 
 export const ROOT = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
 export const MAIN = resolve(ROOT, 'dist/main.js');
+
+/**
+ * TEST_RPC_TLS=mutual runs every topology with mutual TLS: one CA per test file, and each process presents a
+ * certificate naming exactly the roles it runs (its children get one naming role child).
+ */
+const MUTUAL_TLS = process.env.TEST_RPC_TLS === 'mutual';
+let testCa: { dir: string; ca: KeyPair } | undefined;
+let certsMade = 0;
+
+function mutualTlsEnv(role: string, name: string): Record<string, string> {
+  if (!testCa) {
+    const dir = mkdtempSync(join(tmpdir(), 'polyrole-mtls-'));
+    testCa = { dir, ca: makeCa(dir) };
+  }
+  const { dir, ca } = testCa;
+  const roles = role === 'all' ? ALL_ROLES : role.split(',').map((r) => r.trim());
+  const own = makeRoleCert(dir, ca, `${name}-${++certsMade}`, roles);
+  const child = makeRoleCert(dir, ca, `${name}-child-${++certsMade}`, ['child']);
+  return {
+    RPC_TLS: 'mutual',
+    RPC_TLS_CA: ca.cert,
+    RPC_TLS_CERT: own.cert,
+    RPC_TLS_KEY: own.key,
+    MASTER_CHILD_TLS_CERT: child.cert,
+    MASTER_CHILD_TLS_KEY: child.key,
+  };
+}
 
 export type TopologyKind = 'single' | 'multi';
 export const TOPOLOGIES: TopologyKind[] = ['single', 'multi'];
@@ -190,6 +221,7 @@ export class Topology {
         // Its own echo port, so processes hosting echo-server (ROLE=all too) never fight over 12345.
         ECHO_PORT: String(ports[i].echo),
         ...peerEnv,
+        ...(MUTUAL_TLS ? mutualTlsEnv(spec.role, name) : {}),
         ...opts.env,
         ...spec.env,
         ROLE: spec.role,

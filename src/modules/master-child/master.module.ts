@@ -34,22 +34,29 @@ export function advertiseAddrOf(s: MasterSettings, p: PlatformSettings): HostPor
   return { host: s.name, port: p.tcpPort };
 }
 
-/** What a child inherits from its master besides its own variables: logging and how to reach the master. */
-export function childBaseEnv(p: PlatformSettings): Record<string, string> {
+/**
+ * What a child inherits from its master besides its own variables: logging, the RPC settings and how to reach the
+ * master. Under mutual TLS the child presents its own certificate (role child), never the master's.
+ */
+export function childBaseEnv(p: PlatformSettings, s: MasterSettings): Record<string, string> {
+  if (p.rpcTls === 'mutual' && (!s.childTlsCert || !s.childTlsKey))
+    throw new Error('RPC_TLS=mutual needs MASTER_CHILD_TLS_CERT and MASTER_CHILD_TLS_KEY for the children');
+  const tls: Record<string, string | undefined> =
+    p.rpcTls === 'off'
+      ? {}
+      : {
+          RPC_TLS: p.rpcTls === 'mutual' ? 'mutual' : 'true',
+          RPC_TLS_CA: p.rpcTlsCa,
+          RPC_TLS_CERT: p.rpcTls === 'mutual' ? s.childTlsCert : p.rpcTlsCert,
+          RPC_TLS_KEY: p.rpcTls === 'mutual' ? s.childTlsKey : p.rpcTlsKey,
+        };
   return {
     NODE_ENV: p.nodeEnv,
     LOG_LEVEL: p.logLevel,
     RPC_TIMEOUT_MS: String(p.rpcTimeoutMs),
     RPC_RETRIES: String(p.rpcRetries),
     RPC_MAX_MESSAGE_BYTES: String(p.rpcMaxMessageBytes),
-    ...(p.rpcTls
-      ? {
-          RPC_TLS: 'true',
-          ...(p.rpcTlsCa ? { RPC_TLS_CA: p.rpcTlsCa } : {}),
-          ...(p.rpcTlsCert ? { RPC_TLS_CERT: p.rpcTlsCert } : {}),
-          ...(p.rpcTlsKey ? { RPC_TLS_KEY: p.rpcTlsKey } : {}),
-        }
-      : {}),
+    ...(Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined)) as Record<string, string>),
   };
 }
 
@@ -90,7 +97,7 @@ export function childBaseEnv(p: PlatformSettings): Record<string, string> {
         return createChildSpawner(
           { ...s, childStopGraceMs: graceMs },
           // A local child's logs join the master's, as a container's join the compose log.
-          { baseEnv: childBaseEnv(boot.platform), process: { stdout: 'inherit' } },
+          { baseEnv: childBaseEnv(boot.platform, s), process: { stdout: 'inherit' } },
         );
       },
     },

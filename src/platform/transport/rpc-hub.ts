@@ -2,8 +2,6 @@
 // otherwise over Nest TCP to the role that hosts it. Timeouts, retries of idempotent patterns, metrics and the
 // request id are handled here for every caller.
 import { Injectable } from '@nestjs/common';
-import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
 import { BootContext } from '../boot-context.js';
 import { AppError } from '../errors/app-error.js';
 import { createLogger } from '../logging/logger.js';
@@ -11,6 +9,7 @@ import { currentRequestId, newRequestId } from '../logging/request-context.js';
 import { observeRpc } from '../metrics/metrics.js';
 import type { CallOptions, ContractDef, PartName, PatternDef, RpcChannel } from './contract.js';
 import { RpcRegistry } from './rpc-registry.js';
+import { clientTlsOptions } from './rpc-tls.js';
 import { TcpPool } from './tcp-pool.js';
 import { unavailable } from './tcp-connection.js';
 
@@ -33,17 +32,6 @@ export interface PeerState {
   connections: Array<{ address: string; state: string }>;
 }
 
-export function tlsOptions(p: BootContext['platform']): ConnectionOptions | undefined {
-  if (!p.rpcTls) return undefined;
-  return {
-    ca: p.rpcTlsCa ? readFileSync(p.rpcTlsCa) : undefined,
-    cert: p.rpcTlsCert ? readFileSync(p.rpcTlsCert) : undefined,
-    key: p.rpcTlsKey ? readFileSync(p.rpcTlsKey) : undefined,
-    servername: undefined,
-    checkServerIdentity: () => undefined,
-  };
-}
-
 @Injectable()
 export class RpcHub {
   private readonly log = createLogger('rpc-client');
@@ -56,8 +44,8 @@ export class RpcHub {
 
   /** Opens connections to every remote peer a booted part calls. */
   async start(): Promise<void> {
-    const tls = tlsOptions(this.boot.platform);
     for (const peer of this.boot.peers.values()) {
+      const tls = clientTlsOptions(this.boot.platform, peer.role);
       const pool = new TcpPool({
         name: peer.role,
         addresses: peer.addresses,
