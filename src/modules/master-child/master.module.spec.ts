@@ -1,7 +1,7 @@
 import { resolveSettings } from '../../platform/config/settings.js';
 import { platformSettings } from '../../platform/platform.settings.js';
 import { masterSettings } from './master.settings.js';
-import { advertiseAddrOf } from './master.module.js';
+import { advertiseAddrOf, childBaseEnv } from './master.module.js';
 
 const settings = (env: Record<string, string>) => ({
   master: resolveSettings(masterSettings, { env, configDir: '/nonexistent-config' }),
@@ -27,5 +27,43 @@ describe('advertiseAddrOf', () => {
   it('lets MASTER_ADVERTISE_ADDR override both', () => {
     const s = settings({ MASTER_ADVERTISE_ADDR: 'mc.example:4100', MASTER_SPAWNER: 'kubernetes' });
     expect(advertiseAddrOf(s.master, s.platform)).toEqual({ host: 'mc.example', port: 4100 });
+  });
+});
+
+describe('childBaseEnv', () => {
+  const mutual = {
+    RPC_TLS: 'mutual',
+    RPC_TLS_CA: '/tls/ca.pem',
+    RPC_TLS_CERT: '/tls/master.pem',
+    RPC_TLS_KEY: '/tls/master-key.pem',
+  };
+
+  it("hands a child the child certificate under mutual TLS, never the master's own", () => {
+    const s = settings({
+      ...mutual,
+      MASTER_CHILD_TLS_CERT: '/tls/child.pem',
+      MASTER_CHILD_TLS_KEY: '/tls/child-key.pem',
+    });
+    expect(childBaseEnv(s.platform, s.master)).toMatchObject({
+      RPC_TLS: 'mutual',
+      RPC_TLS_CA: '/tls/ca.pem',
+      RPC_TLS_CERT: '/tls/child.pem',
+      RPC_TLS_KEY: '/tls/child-key.pem',
+    });
+  });
+
+  it('refuses to start children under mutual TLS without a child certificate', () => {
+    const s = settings(mutual);
+    expect(() => childBaseEnv(s.platform, s.master)).toThrow(
+      /MASTER_CHILD_TLS_CERT and MASTER_CHILD_TLS_KEY/,
+    );
+  });
+
+  it('passes the plain TLS settings through unchanged with RPC_TLS=true', () => {
+    const s = settings({ ...mutual, RPC_TLS: 'true' });
+    expect(childBaseEnv(s.platform, s.master)).toMatchObject({
+      RPC_TLS: 'true',
+      RPC_TLS_CERT: '/tls/master.pem',
+    });
   });
 });
