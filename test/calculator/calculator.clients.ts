@@ -7,6 +7,7 @@ import { createServer as createHttpServer, request as httpRequest, type Server }
 import { createRequire } from 'node:module';
 import { connect, createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { resolve } from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
 import { TcpConnection } from '../../src/platform/transport/tcp-connection.js';
 import { ROOT } from '../harness/topology.js';
 
@@ -136,8 +137,8 @@ export async function getJson(baseUrl: string, path: string): Promise<HttpAnswer
 }
 
 /** A Nest-wire TCP client, as another role would call the calculator.* patterns. */
-export function rpcConnection(port: number): TcpConnection {
-  const conn = new TcpConnection({ host: '127.0.0.1', port, maxMessageChars: 1 << 20 });
+export function rpcConnection(port: number, tls?: ConnectionOptions): TcpConnection {
+  const conn = new TcpConnection({ host: '127.0.0.1', port, maxMessageChars: 1 << 20, tls });
   conn.start();
   return conn;
 }

@@ -3,7 +3,8 @@
 // exit codes. `single` = one ROLE=all process; `multi` = one process per role.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALL_ROLES, ROLE_TABLE, type RoleName } from '../../src/roles/role-table.js';
@@ -18,19 +19,34 @@ export const MAIN = resolve(ROOT, 'dist/main.js');
  * TEST_RPC_TLS=mutual runs every topology with mutual TLS: one CA per test file, and each process presents a
  * certificate naming exactly the roles it runs (its children get one naming role child).
  */
-const MUTUAL_TLS = process.env.TEST_RPC_TLS === 'mutual';
+export const MUTUAL_TLS = process.env.TEST_RPC_TLS === 'mutual';
 let testCa: { dir: string; ca: KeyPair } | undefined;
 let certsMade = 0;
 
-function mutualTlsEnv(role: string, name: string): Record<string, string> {
+function testCert(name: string, roles: readonly string[]): { ca: KeyPair; pair: KeyPair } {
   if (!testCa) {
     const dir = mkdtempSync(join(tmpdir(), 'polyrole-mtls-'));
     testCa = { dir, ca: makeCa(dir) };
   }
-  const { dir, ca } = testCa;
+  return { ca: testCa.ca, pair: makeRoleCert(testCa.dir, testCa.ca, `${name}-${++certsMade}`, roles) };
+}
+
+/** The TLS options a test's own Nest TCP client presents under TEST_RPC_TLS=mutual: a certificate naming `role`. */
+export function testClientTls(role: string): ConnectionOptions | undefined {
+  if (!MUTUAL_TLS) return undefined;
+  const { ca, pair } = testCert(`test-${role}`, [role]);
+  return {
+    ca: readFileSync(ca.cert),
+    cert: readFileSync(pair.cert),
+    key: readFileSync(pair.key),
+    checkServerIdentity: () => undefined,
+  };
+}
+
+function mutualTlsEnv(role: string, name: string): Record<string, string> {
   const roles = role === 'all' ? ALL_ROLES : role.split(',').map((r) => r.trim());
-  const own = makeRoleCert(dir, ca, `${name}-${++certsMade}`, roles);
-  const child = makeRoleCert(dir, ca, `${name}-child-${++certsMade}`, ['child']);
+  const { ca, pair: own } = testCert(name, roles);
+  const { pair: child } = testCert(`${name}-child`, ['child']);
   return {
     RPC_TLS: 'mutual',
     RPC_TLS_CA: ca.cert,
@@ -199,7 +215,12 @@ export class Topology {
     const databaseUrl = opts.databaseUrl ?? (await freshDatabase());
     const topo = new Topology(databaseUrl);
     const ports = await Promise.all(
-      specs.map(async () => ({ http: await freePort(), tcp: await freePort(), echo: await freePort() })),
+      specs.map(async () => ({
+        http: await freePort(),
+        tcp: await freePort(),
+        echo: await freePort(),
+        grpc: await freePort(),
+      })),
     );
     // Every role a process hosts is reachable at that process's TCP port.
     const peerEnv: Record<string, string> = {};
@@ -218,8 +239,10 @@ export class Topology {
         DATABASE_URL: databaseUrl,
         SHUTDOWN_GRACE_MS: '10000',
         RPC_TIMEOUT_MS: '2000',
-        // Its own echo port, so processes hosting echo-server (ROLE=all too) never fight over 12345.
+        // Its own echo and gRPC ports, so processes hosting echo-server or calculator (ROLE=all too) never fight over
+        // 12345 or 50051.
         ECHO_PORT: String(ports[i].echo),
+        GRPC_PORT: String(ports[i].grpc),
         ...peerEnv,
         ...(MUTUAL_TLS ? mutualTlsEnv(spec.role, name) : {}),
         ...opts.env,

@@ -6,7 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { Topology, sleep } from '../harness/topology.js';
+import { testClientTls, Topology, sleep } from '../harness/topology.js';
 import { freePort } from '../harness/ports.js';
 import { ensureCommand } from '../harness/tools.js';
 import { TcpConnection } from '../../src/platform/transport/tcp-connection.js';
@@ -132,8 +132,9 @@ describe('the maximum RPC message size', () => {
     try {
       const port = topo.get('exchange').tcpPort;
       const big = { amount: 1, from: 'EUR', to: 'USD', pad: 'x'.repeat(10_000) };
+      const tls = testClientTls('generator');
 
-      const strict = new TcpConnection({ host: '127.0.0.1', port, maxMessageChars: 4096 });
+      const strict = new TcpConnection({ host: '127.0.0.1', port, maxMessageChars: 4096, tls });
       strict.start();
       await expect(strict.send('exchange.convert', big, {}, 2000)).rejects.toMatchObject({
         status: 413,
@@ -141,7 +142,7 @@ describe('the maximum RPC message size', () => {
       });
       await strict.close();
 
-      const lax = new TcpConnection({ host: '127.0.0.1', port, maxMessageChars: 1_000_000 });
+      const lax = new TcpConnection({ host: '127.0.0.1', port, maxMessageChars: 1_000_000, tls });
       lax.start();
       await expect(lax.send('exchange.convert', big, {}, 2000)).rejects.toMatchObject({
         code: 'peer_unavailable',
@@ -150,7 +151,7 @@ describe('the maximum RPC message size', () => {
 
       // The listener itself carries on.
       await request(topo.get('exchange').url).get('/exchange/rates').expect(200);
-      const ok = new TcpConnection({ host: '127.0.0.1', port, maxMessageChars: 4096 });
+      const ok = new TcpConnection({ host: '127.0.0.1', port, maxMessageChars: 4096, tls });
       ok.start();
       await expect(
         ok.send('exchange.convert', { amount: 1, from: 'EUR', to: 'USD' }, {}, 2000),
