@@ -125,7 +125,10 @@ export type Manifest = {
  * Renders k8s/ with kubectl's built-in kustomize. The Secret's env file is git-ignored, so the tree is rendered
  * from a copy (k8s/ and the config/ base it includes) with secrets.env.example standing in for it.
  */
-export function renderKustomize(): Manifest[] {
+/** Renders k8s/ as shipped, or with `components` (e.g. mtls) switched on after `prepare` ran in the copy. */
+export function renderKustomize(
+  opts: { components?: string[]; prepare?: (k8sDir: string) => void } = {},
+): Manifest[] {
   const work = mkdtempSync(join(tmpdir(), 'polyrole-kustomize-'));
   try {
     cpSync(join(repoRoot, 'k8s'), join(work, 'k8s'), { recursive: true });
@@ -134,6 +137,12 @@ export function renderKustomize(): Manifest[] {
       join(work, 'k8s', 'secrets.env'),
       readFileSync(join(repoRoot, 'k8s', 'secrets.env.example')),
     );
+    opts.prepare?.(join(work, 'k8s'));
+    if (opts.components?.length) {
+      const file = join(work, 'k8s', 'kustomization.yaml');
+      const list = opts.components.map((c) => `  - ${c}`).join('\n');
+      writeFileSync(file, `${readFileSync(file, 'utf8')}components:\n${list}\n`);
+    }
     const out = execFileSync(kubectlPath(), ['kustomize', join(work, 'k8s')], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,7 +3,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { type Manifest, renderKustomize, repoRoot } from './deploy-files.util.js';
+import { makeRoleCerts } from '../../docker/certs/role-certs.js';
+import { ensureCommand } from '../harness/tools.js';
+import { DEPLOYED_ROLES, type Manifest, renderKustomize, repoRoot, spec } from './deploy-files.util.js';
 
 interface Validatable {
   validate(): void;
@@ -93,5 +95,67 @@ describe('k8s/ kustomization', () => {
     expect(parse(readFileSync(join(repoRoot, 'k8s', 'kustomization.yaml'), 'utf8')).secretGenerator).toEqual([
       { name: 'polyrole-secrets', envs: ['secrets.env'] },
     ]);
+  });
+});
+
+describe('k8s/mtls component (RPC_TLS=mutual)', () => {
+  let manifests: Manifest[];
+  const deployment = (name: string) =>
+    manifests.find((m) => m.kind === 'Deployment' && m.metadata.name === name);
+  /** Roles that speak Nest TCP: they serve it or call a role that does. */
+  const rpcRoles = DEPLOYED_ROLES.filter(
+    (r) =>
+      (spec(r).listeners as readonly string[]).includes('tcp') ||
+      (spec(r).calls as readonly string[]).some((c) =>
+        (spec(c as never).listeners as readonly string[]).includes('tcp'),
+      ),
+  );
+
+  beforeAll(async () => {
+    await ensureCommand('openssl', 'openssl');
+    manifests = renderKustomize({
+      components: ['mtls'],
+      prepare: (k8s) => makeRoleCerts(join(k8s, 'mtls', 'certs')),
+    });
+  });
+
+  it('mounts in each role that speaks Nest TCP its own Secret only, and turns mutual TLS on', () => {
+    for (const role of rpcRoles) {
+      const pod = (deployment(role) as any).spec.template.spec;
+      const secrets = pod.volumes.filter((v: any) => v.secret).map((v: any) => v.secret.secretName);
+      expect({ role, secrets }).toEqual({ role, secrets: [`polyrole-tls-${role}`] });
+      const env = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value]));
+      expect(env).toMatchObject({
+        RPC_TLS: 'mutual',
+        RPC_TLS_CA: '/app/tls/ca.pem',
+        RPC_TLS_CERT: '/app/tls/cert.pem',
+        RPC_TLS_KEY: '/app/tls/key.pem',
+      });
+    }
+  });
+
+  it("puts each role's key pair and the CA certificate, never the CA's key, in that role's Secret", () => {
+    const tlsSecrets = manifests.filter(
+      (m) => m.kind === 'Secret' && m.metadata.name.startsWith('polyrole-tls-'),
+    );
+    expect(tlsSecrets.map((m) => m.metadata.name).sort()).toEqual(
+      [...rpcRoles, 'child'].map((r) => `polyrole-tls-${r}`).sort(),
+    );
+    for (const secret of tlsSecrets)
+      expect(Object.keys(secret.data as object).sort()).toEqual(['ca.pem', 'cert.pem', 'key.pem']);
+  });
+
+  it('tells the master which Secret its children mount', () => {
+    const env = (deployment('master') as any).spec.template.spec.containers[0].env;
+    expect(env).toEqual(
+      expect.arrayContaining([{ name: 'MASTER_CHILD_TLS_SECRET', value: 'polyrole-tls-child' }]),
+    );
+  });
+
+  it('validates against the Kubernetes schemas', async () => {
+    for (const m of manifests.filter((x) => x.kind === 'Deployment' || x.kind === 'Secret')) {
+      const Model = await modelFor(m);
+      expect(() => new Model(asApiServerReads(m)).validate()).not.toThrow();
+    }
   });
 });

@@ -107,6 +107,12 @@ export const masterSettings = defineSettings({
   /** The child's own certificate and key under RPC_TLS=mutual (it calls as role child), as paths the child sees. */
   childTlsCert: { env: 'MASTER_CHILD_TLS_CERT', optional: true, parse: str({ minLength: 1 }) },
   childTlsKey: { env: 'MASTER_CHILD_TLS_KEY', optional: true, parse: str({ minLength: 1 }) },
+  /** Kubernetes spawner: the Secret holding them, mounted in each child Job at the certificate's directory. */
+  childTlsSecret: {
+    env: 'MASTER_CHILD_TLS_SECRET',
+    optional: true,
+    parse: str({ pattern: /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/ }),
+  },
   kubernetesServiceHost: { env: 'KUBERNETES_SERVICE_HOST', optional: true, parse: str({ minLength: 1 }) },
   kubernetesServicePort: { env: 'KUBERNETES_SERVICE_PORT', default: 443, parse: int({ min: 1, max: 65535 }) },
   /** Directory of the pod's service-account token, CA certificate and namespace files. */

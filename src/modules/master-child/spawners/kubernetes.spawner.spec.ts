@@ -110,6 +110,18 @@ describe(KubernetesSpawner.name, () => {
     expect(() => new Job(manifest as never).validate()).not.toThrow();
   });
 
+  it("mounts the child's TLS Secret read-only where its certificate settings point", () => {
+    const manifest = spawner({
+      childSecret: { name: 'polyrole-tls-child', mountPath: '/app/tls' },
+    }).jobManifest(children.first, jobName) as any;
+    const pod = manifest.spec.template.spec;
+    expect(pod.volumes).toEqual([
+      { name: 'tls', secret: { secretName: 'polyrole-tls-child', defaultMode: 0o440 } },
+    ]);
+    expect(pod.containers[0].volumeMounts).toEqual([{ name: 'tls', mountPath: '/app/tls', readOnly: true }]);
+    expect(() => new Job(manifest).validate()).not.toThrow();
+  });
+
   it('watches its Job by name from the version it created', async () => {
     await spawner().spawn(children.first);
     await waitFor(() => api.watchCount === 1, 'the watch');

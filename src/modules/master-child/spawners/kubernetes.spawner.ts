@@ -45,6 +45,8 @@ export interface KubernetesSpawnerOptions {
   /** A backstop for the master's own timeout: Kubernetes fails the Job after this long. */
   activeDeadlineSeconds?: number;
   baseEnv?: Record<string, string>;
+  /** A Secret mounted read-only in every child at `mountPath` (the child's certificate under mutual TLS). */
+  childSecret?: { name: string; mountPath: string };
   /** Job names are `<prefix>-<child id>`. Default polyrole-child. */
   namePrefix?: string;
   /** Lines of the pod's log kept as its tail. Default 50. */
@@ -126,8 +128,14 @@ export class KubernetesSpawner implements ChildSpawner {
                   limits: { cpu: o.cpuLimit, memory: o.memoryLimit },
                   requests: { cpu: o.cpuLimit, memory: o.memoryLimit },
                 },
+                ...(o.childSecret
+                  ? { volumeMounts: [{ name: 'tls', mountPath: o.childSecret.mountPath, readOnly: true }] }
+                  : {}),
               },
             ],
+            ...(o.childSecret
+              ? { volumes: [{ name: 'tls', secret: { secretName: o.childSecret.name, defaultMode: 0o440 } }] }
+              : {}),
           },
         },
       },

@@ -1,5 +1,5 @@
 // Picks and configures the spawner named by MASTER_SPAWNER from the master's settings.
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { MasterSettings } from '../master.settings.js';
 import type { ChildSpawner } from './child-spawner.js';
 import { DockerSpawner } from './docker.spawner.js';
@@ -43,6 +43,10 @@ export function createChildSpawner(s: MasterSettings, extras: SpawnerExtras = {}
         stopGraceMs: s.childStopGraceMs,
         activeDeadlineSeconds: Math.ceil(s.childTimeoutMs / 1000) + Math.ceil(s.childStopGraceMs / 1000),
         baseEnv: extras.baseEnv,
+        childSecret:
+          s.childTlsSecret && s.childTlsCert
+            ? { name: s.childTlsSecret, mountPath: dirname(s.childTlsCert) }
+            : undefined,
       });
     }
   }
