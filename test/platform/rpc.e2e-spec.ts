@@ -59,7 +59,8 @@ describe('a peer that accepts connections but never answers', () => {
       {
         role: 'generator',
         waitFor: 'live',
-        env: { EXCHANGE_ADDR: `127.0.0.1:${port}`, RPC_TIMEOUT_MS: '300' },
+        // A plain-TCP peer: under TLS the call would stall in the handshake instead, which is not this case.
+        env: { EXCHANGE_ADDR: `127.0.0.1:${port}`, RPC_TIMEOUT_MS: '300', RPC_TLS: 'false' },
       },
     ]);
     try {
