@@ -1,7 +1,7 @@
 // Certificates for RPC_TLS=mutual, made with openssl: one CA and, per role, a key pair whose certificate names the
 // role as the URI SAN spiffe://polyrole/<role> (the identity the TCP transport checks) and as its CN.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROLE_URI_PREFIX } from '../../src/platform/transport/rpc-tls.js';
@@ -91,9 +91,21 @@ export function makeRoleCert(
   return pair;
 }
 
-/** The whole set for a deployment: `ca.pem` (+ its key) and `<role>.pem` / `<role>-key.pem` for every role. */
+/**
+ * The whole set for a deployment: `ca.pem` and `ca-key.pem` in `dir`, and per role a directory `<role>/` with
+ * `ca.pem`, `cert.pem` and `key.pem`: exactly what that role mounts (at /app/tls), and nothing of another role's.
+ */
 export function makeRoleCerts(dir: string): { ca: KeyPair; roles: Record<string, KeyPair> } {
   const ca = makeCa(dir);
-  const roles = Object.fromEntries(ROLE_NAMES.map((r) => [r, makeRoleCert(dir, ca, r, [r])]));
+  const roles = Object.fromEntries(
+    ROLE_NAMES.map((role) => {
+      const made = makeRoleCert(join(dir, role), ca, role, [role]);
+      const pair = { cert: join(dir, role, 'cert.pem'), key: join(dir, role, 'key.pem') };
+      renameSync(made.cert, pair.cert);
+      renameSync(made.key, pair.key);
+      copyFileSync(ca.cert, join(dir, role, 'ca.pem'));
+      return [role, pair];
+    }),
+  );
   return { ca, roles };
 }

@@ -3,7 +3,8 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
 import { ensureCommand } from '../harness/tools.js';
 import { repoRoot } from './deploy-files.util.js';
 
@@ -21,13 +22,14 @@ describe('docker-compose.yml', () => {
 
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  function composeConfig(env: Record<string, string>) {
+  function composeConfig(env: Record<string, string>, extraFiles: string[] = [], args = ['-q']) {
     const { JWT_SECRET: _drop, ...inherited } = process.env;
-    return spawnSync(
-      'docker-compose',
-      ['--env-file', emptyEnvFile, '-f', join(repoRoot, 'docker-compose.yml'), 'config', '-q'],
-      { cwd: repoRoot, encoding: 'utf8', env: { ...inherited, ...env } },
-    );
+    const files = ['docker-compose.yml', ...extraFiles].flatMap((f) => ['-f', join(repoRoot, f)]);
+    return spawnSync('docker-compose', ['--env-file', emptyEnvFile, ...files, 'config', ...args], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      env: { ...inherited, ...env },
+    });
   }
 
   it('passes `docker-compose config -q` when JWT_SECRET is set', () => {
@@ -45,5 +47,30 @@ describe('docker-compose.yml', () => {
 
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('JWT_SECRET');
+  });
+
+  it('with docker/compose.mtls.yml, mounts in each Nest TCP role its own certificate directory only', () => {
+    const result = composeConfig(
+      { JWT_SECRET: 'test-only-secret', PWD: resolve(repoRoot) },
+      ['docker/compose.mtls.yml'],
+      [],
+    );
+    expect(result.stderr).not.toMatch(/ERROR/);
+    const services = parse(result.stdout).services as Record<string, any>;
+    for (const role of ['exchange', 'generator', 'calculator', 'auth', 'transaction', 'psp', 'master']) {
+      const tls = services[role].volumes.filter(
+        (v: any) => (v.target ?? String(v).split(':')[1]) === '/app/tls',
+      );
+      expect({ role, tls: tls.map((v: any) => v.source ?? String(v).split(':')[0]) }).toEqual({
+        role,
+        tls: [join(repoRoot, 'certs', role)],
+      });
+      expect(services[role].environment).toMatchObject({
+        RPC_TLS: 'mutual',
+        RPC_TLS_KEY: '/app/tls/key.pem',
+      });
+    }
+    expect(services.master.environment.MASTER_CHILD_TLS_DIR).toBe(join(repoRoot, 'certs', 'child'));
+    expect(services['echo-server'].environment.RPC_TLS).toBeUndefined();
   });
 });

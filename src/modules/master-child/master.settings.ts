@@ -107,6 +107,8 @@ export const masterSettings = defineSettings({
   /** The child's own certificate and key under RPC_TLS=mutual (it calls as role child), as paths the child sees. */
   childTlsCert: { env: 'MASTER_CHILD_TLS_CERT', optional: true, parse: str({ minLength: 1 }) },
   childTlsKey: { env: 'MASTER_CHILD_TLS_KEY', optional: true, parse: str({ minLength: 1 }) },
+  /** Docker spawner: the host directory holding them, bound into each child at the certificate's directory. */
+  childTlsDir: { env: 'MASTER_CHILD_TLS_DIR', optional: true, parse: str({ pattern: /^\// }) },
   /** Kubernetes spawner: the Secret holding them, mounted in each child Job at the certificate's directory. */
   childTlsSecret: {
     env: 'MASTER_CHILD_TLS_SECRET',

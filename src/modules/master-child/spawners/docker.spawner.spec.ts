@@ -45,6 +45,13 @@ describe(DockerSpawner.name, () => {
     });
   });
 
+  it("binds the child's certificate directory read-only where its certificate settings point", async () => {
+    await spawner({ childBind: { source: '/srv/polyrole/certs/child', target: '/app/tls' } }).spawn(
+      children.first,
+    );
+    expect(engine.requests[0].body.HostConfig.Binds).toEqual(['/srv/polyrole/certs/child:/app/tls:ro']);
+  });
+
   it('registers the wait before starting, so a quick exit is not missed', async () => {
     await spawner().spawn(children.first);
     const id = engine.only().id;

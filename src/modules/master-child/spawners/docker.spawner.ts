@@ -37,6 +37,8 @@ export interface DockerSpawnerOptions {
   stopGraceMs: number;
   /** Environment every child gets (LOG_LEVEL...); the child's own variables win. */
   baseEnv?: Record<string, string>;
+  /** A host directory bound read-only into every child (the child's certificate under mutual TLS). */
+  childBind?: { source: string; target: string };
   /** Container names are `<prefix>-<child id>`. Default polyrole-child. */
   namePrefix?: string;
   /** Pins the Engine API version (e.g. "1.43"); default the daemon's own. */
@@ -79,6 +81,7 @@ export class DockerSpawner implements ChildSpawner {
         ...(o.network ? { NetworkMode: o.network } : {}),
         ...(o.memoryBytes ? { Memory: o.memoryBytes } : {}),
         ...(o.nanoCpus ? { NanoCpus: o.nanoCpus } : {}),
+        ...(o.childBind ? { Binds: [`${o.childBind.source}:${o.childBind.target}:ro`] } : {}),
       },
     };
   }

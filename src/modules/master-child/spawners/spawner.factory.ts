@@ -25,6 +25,10 @@ export function createChildSpawner(s: MasterSettings, extras: SpawnerExtras = {}
         masterName: s.name,
         stopGraceMs: s.childStopGraceMs,
         baseEnv: extras.baseEnv,
+        childBind:
+          s.childTlsDir && s.childTlsCert
+            ? { source: s.childTlsDir, target: dirname(s.childTlsCert) }
+            : undefined,
       });
     case 'kubernetes': {
       if (!s.kubernetesServiceHost) {
