@@ -7,9 +7,11 @@ import { AuthController } from './auth.controller.js';
 import { authSettings } from './auth.settings.js';
 import { authContract } from './contract.js';
 import { DemoUsersSeeder } from './demo-users.seeder.js';
-import { LoginRateLimiter } from './login-rate.limiter.js';
+import { DataSource } from 'typeorm';
+import { LoginRateLimiter, postgresLimiters } from './login-rate.limiter.js';
 import { LoginUseCase } from './login.use-case.js';
 import { CreateUsers1764100000000 } from './migrations/1764100000000-create-users.js';
+import { CreateLoginAttempts1764200000000 } from './migrations/1764200000000-create-login-attempts.js';
 import { PasswordHasher } from './password.hasher.js';
 import { resolveJwtSecret, TokenService } from './token.service.js';
 import { UserEntity } from './user.entity.js';
@@ -41,9 +43,13 @@ import { UsersRepository } from './users.repository.js';
     },
     {
       provide: LoginRateLimiter,
-      useFactory: (boot: BootContext, clock: Clock) =>
-        new LoginRateLimiter(boot.settings(authSettings).rateLimit, () => clock.now().getTime()),
-      inject: [BootContext, Clock],
+      useFactory: (boot: BootContext, db: DataSource) => {
+        const s = boot.settings(authSettings);
+        return new LoginRateLimiter(
+          postgresLimiters(db, { perAddress: s.rateLimit, perUsername: s.usernameRateLimit }),
+        );
+      },
+      inject: [BootContext, DataSource],
     },
   ],
 })
@@ -54,6 +60,6 @@ export const authPart = definePart({
   module: AuthModule,
   settings: authSettings,
   entities: [UserEntity],
-  migrations: [CreateUsers1764100000000],
+  migrations: [CreateUsers1764100000000, CreateLoginAttempts1764200000000],
   serves: [authContract],
 });

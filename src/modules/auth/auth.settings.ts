@@ -26,7 +26,14 @@ export const MIN_SECRET_BYTES = 32;
 export const authSettings = defineSettings({
   jwtSecret: { env: 'JWT_SECRET', optional: true, secret: true, parse: str({ minLength: 1 }) },
   jwtTtlS: { env: 'JWT_TTL_S', default: 300, parse: int({ min: 1, max: 86_400 * 30 }) },
+  /** Login attempts per client address, shared by every auth replica. */
   rateLimit: { env: 'AUTH_RATE_LIMIT', default: { max: 10, windowMs: 60_000 }, parse: parseRateLimit },
+  /** Failed logins per username, whatever the address. */
+  usernameRateLimit: {
+    env: 'AUTH_USERNAME_RATE_LIMIT',
+    default: { max: 10, windowMs: 60_000 },
+    parse: parseRateLimit,
+  },
   /** Unset: seed outside production only. */
   seedDemoUsers: { env: 'AUTH_SEED_DEMO_USERS', optional: true, parse: bool() },
   /** scrypt cost as log2(N); 14 is N=16384 (16 MiB, tens of ms per hash). */

@@ -3,7 +3,7 @@ import { testBoot } from '../../../test/harness/test-boot.js';
 import { AppError } from '../../platform/errors/app-error.js';
 import { authSettings } from './auth.settings.js';
 import { DemoUsersSeeder } from './demo-users.seeder.js';
-import { LoginRateLimiter } from './login-rate.limiter.js';
+import { LoginRateLimiter, memoryLimiters } from './login-rate.limiter.js';
 import { LoginUseCase, parseCredentials } from './login.use-case.js';
 import { CreateUsers1764100000000 } from './migrations/1764100000000-create-users.js';
 import { PasswordHasher } from './password.hasher.js';
@@ -43,7 +43,12 @@ describe(LoginUseCase.name, () => {
       users,
       hasher,
       tokens,
-      new LoginRateLimiter({ max: 20, windowMs: 60_000 }, () => 0),
+      new LoginRateLimiter(
+        memoryLimiters({
+          perAddress: { max: 20, windowMs: 60_000 },
+          perUsername: { max: 3, windowMs: 60_000 },
+        }),
+      ),
     );
     await login.onModuleInit();
   });
@@ -106,6 +111,37 @@ describe(LoginUseCase.name, () => {
       if (++tries > 25) throw new Error('never rate limited');
     }
     expect(tries).toBe(20);
+  });
+});
+
+describe(`${LoginUseCase.name} per username`, () => {
+  let db: TestSchema;
+  let login: LoginUseCase;
+
+  beforeAll(async () => {
+    db = await openTestSchema({ entities: [UserEntity], migrations: [CreateUsers1764100000000] });
+    const users = new UsersRepository(db.dataSource);
+    const hasher = new PasswordHasher(10);
+    await new DemoUsersSeeder(users, hasher, testBoot([[authSettings, {}]])).onModuleInit();
+    const limits = { perAddress: { max: 100, windowMs: 60_000 }, perUsername: { max: 2, windowMs: 60_000 } };
+    login = new LoginUseCase(
+      users,
+      hasher,
+      new TokenService('s'.repeat(32), 300, () => 0),
+      new LoginRateLimiter(memoryLimiters(limits)),
+    );
+    await login.onModuleInit();
+  });
+  afterAll(() => db.drop());
+
+  it('answers 429 for a username whose failed attempts came from many addresses, even with its password', async () => {
+    await answerOf(login.execute(logins.aliceWrong, '198.51.100.1'));
+    await answerOf(login.execute(logins.aliceWrong, '198.51.100.2'));
+    expect(await answerOf(login.execute(logins.alice, '198.51.100.3'))).toEqual([
+      429,
+      'Too many login attempts; try again later',
+    ]);
+    expect((await answerOf(login.execute(logins.charlie, '198.51.100.3')))[0]).toBe(200);
   });
 });
 

@@ -1,5 +1,5 @@
-// POST /auth/token: rate limit per client address, the original's 422 answers, then one 401 for an unknown user
-// and a wrong password alike. Unknown users are checked against a dummy hash so both cost the same time.
+// POST /auth/token: rate limits per client address and per username, the original's 422 answers, then one 401 for
+// an unknown user and a wrong password alike. Unknown users are checked against a dummy hash so both cost the same time.
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { AppError } from '../../platform/errors/app-error.js';
 import { createLogger } from '../../platform/logging/logger.js';
@@ -42,21 +42,25 @@ export class LoginUseCase implements OnModuleInit {
   }
 
   async execute(body: unknown, clientAddress: string): Promise<{ token: string }> {
-    const retryAfterS = this.limiter.hit(clientAddress);
-    if (retryAfterS > 0) {
-      this.log.warn({ clientAddress, retryAfterS }, 'login rate limit exceeded');
-      throw new AppError(429, 'rate_limited', 'Too many login attempts; try again later', undefined, {
-        'retry-after': String(retryAfterS),
-      });
-    }
+    this.refuseAbove(await this.limiter.attempt(clientAddress), { clientAddress });
     const { username, password } = parseCredentials(body);
+    this.refuseAbove(await this.limiter.usernameWait(username), { clientAddress, username });
     const user = await this.users.findByUsername(username);
     const matches = await this.hasher.verify(password, user?.passwordHash ?? this.dummyHash);
     if (!user || !matches) {
+      await this.limiter.failed(username);
       this.log.info({ clientAddress }, 'login refused');
       throw new AppError(401, 'invalid_credentials', 'Invalid credentials');
     }
     this.log.info({ userId: user.id }, 'token issued');
     return { token: this.tokens.issue(user) };
+  }
+
+  private refuseAbove(retryAfterS: number, who: { clientAddress: string; username?: string }): void {
+    if (retryAfterS === 0) return;
+    this.log.warn({ ...who, retryAfterS }, 'login rate limit exceeded');
+    throw new AppError(429, 'rate_limited', 'Too many login attempts; try again later', undefined, {
+      'retry-after': String(retryAfterS),
+    });
   }
 }
