@@ -1,6 +1,6 @@
 // Settings every role reads. Module-specific settings live beside their modules.
 import { defineSettings, type SettingsOf } from './config/settings.js';
-import { int, oneOf, port, str, url, bool } from './config/parsers.js';
+import { int, ipList, oneOf, port, str, url, bool } from './config/parsers.js';
 
 /** `server`: the listener proves who it is; `mutual`: every caller does too, and its role is checked. */
 export type RpcTlsMode = 'off' | 'server' | 'mutual';
@@ -23,6 +23,8 @@ export const platformSettings = defineSettings({
   httpHost: { env: 'HTTP_HOST', default: '0.0.0.0', parse: str() },
   httpPort: { env: 'HTTP_PORT', default: 3000, parse: port() },
   httpBodyLimit: { env: 'HTTP_BODY_LIMIT_BYTES', default: 1_048_576, parse: int({ min: 1024 }) },
+  /** Proxies (addresses or CIDR blocks) whose X-Forwarded-For names the client; anyone else is the client. */
+  trustedProxies: { env: 'TRUSTED_PROXIES', default: [] as string[], parse: ipList() },
   tcpHost: { env: 'TCP_HOST', default: '0.0.0.0', parse: str() },
   tcpPort: { env: 'TCP_PORT', default: 4000, parse: port() },
   databaseUrl: { env: 'DATABASE_URL', optional: true, secret: true, parse: url(['postgres', 'postgresql']) },

@@ -161,7 +161,7 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
 
     const app = await NestFactory.create<NestFastifyApplication>(
       rootModule(parts, boot, dataSource),
-      new FastifyAdapter(fastifyOptions(platform.httpBodyLimit)),
+      new FastifyAdapter(fastifyOptions(platform.httpBodyLimit, platform.trustedProxies)),
       { logger: new NestPinoLogger(), abortOnError: false },
     );
     configureHttpEdge(app, { bodyLimit: platform.httpBodyLimit });

@@ -53,7 +53,12 @@ export async function tokenOf(
 }
 
 /** POST from a chosen loopback source address (the rate limit counts per client address). */
-export function postFrom(localAddress: string, url: string, body: unknown): Promise<Answer> {
+export function postFrom(
+  localAddress: string,
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const data = JSON.stringify(body);
     const req = request(
@@ -61,7 +66,7 @@ export function postFrom(localAddress: string, url: string, body: unknown): Prom
       {
         method: 'POST',
         localAddress,
-        headers: { 'content-type': 'application/json', 'content-length': data.length },
+        headers: { 'content-type': 'application/json', 'content-length': data.length, ...headers },
       },
       (res) => {
         let text = '';

@@ -10,8 +10,10 @@ import { DtoValidationPipe } from '../validation/validation.pipe.js';
 
 const log = createLogger('http');
 
-export function fastifyOptions(bodyLimit: number) {
+export function fastifyOptions(bodyLimit: number, trustedProxies: readonly string[] = []) {
   return {
+    // request.ip: the socket's peer, or the X-Forwarded-For entry a trusted proxy added (never one it passed on).
+    trustProxy: trustedProxies.length > 0 ? [...trustedProxies] : false,
     // Errors Fastify raises before routing (a malformed URL) get the same problem body as everything else.
     frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) =>
       sendProblem(err, req, reply, { bodyLimit }),
