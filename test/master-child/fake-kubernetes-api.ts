@@ -13,9 +13,13 @@ export interface RecordedRequest {
 
 interface FakeJob {
   object: any;
-  pod?: any;
+  /** The pod that ran the child first; other pods of the Job (evicted, replaced) after it. */
+  pods: any[];
   log?: string;
 }
+
+/** A pod of a Job other than the one that ran the child: evicted before it started, or an earlier attempt. */
+export type StrayPod = { evicted: true } | { exitCode: number; finishedAt: string };
 
 export class FakeKubernetesApi {
   readonly requests: RecordedRequest[] = [];
@@ -50,25 +54,38 @@ export class FakeKubernetesApi {
   }
 
   /** Finishes a Job the way the Job controller would: a terminated pod, then the terminal condition. */
-  finish(name: string, outcome: { exitCode: number; log?: string; reason?: string }): void {
+  finish(
+    name: string,
+    outcome: { exitCode: number; log?: string; reason?: string; strayPods?: StrayPod[] },
+  ): void {
     const job = this.jobs.get(name)!;
-    const labels = job.object.spec.template.metadata.labels;
-    job.pod = {
-      metadata: { name: `${name}-abcde`, labels: { ...labels, 'job-name': name } },
-      status: {
-        containerStatuses: [
-          {
-            name: 'child',
-            state: {
-              terminated: {
-                exitCode: outcome.exitCode,
-                reason: outcome.reason ?? (outcome.exitCode === 0 ? 'Completed' : 'Error'),
-              },
-            },
-          },
-        ],
+    const labels = { ...job.object.spec.template.metadata.labels, 'job-name': name };
+    const terminated = (exitCode: number, finishedAt: string, reason?: string) => [
+      {
+        name: 'child',
+        state: {
+          terminated: { exitCode, finishedAt, reason: reason ?? (exitCode === 0 ? 'Completed' : 'Error') },
+        },
       },
-    };
+    ];
+    // Listed after the pod that ran the child, as the API's name order may well put them.
+    const strays = (outcome.strayPods ?? []).map((p, i) => ({
+      metadata: { name: `${name}-zz${i}`, labels },
+      status:
+        'evicted' in p
+          ? { phase: 'Failed', reason: 'Evicted', containerStatuses: [] }
+          : { phase: 'Failed', containerStatuses: terminated(p.exitCode, p.finishedAt) },
+    }));
+    job.pods = [
+      {
+        metadata: { name: `${name}-abcde`, labels },
+        status: {
+          phase: outcome.exitCode === 0 ? 'Succeeded' : 'Failed',
+          containerStatuses: terminated(outcome.exitCode, new Date().toISOString(), outcome.reason),
+        },
+      },
+      ...strays,
+    ];
     job.log = outcome.log ?? '';
     const type = outcome.exitCode === 0 ? 'Complete' : 'Failed';
     this.update(name, {
@@ -139,7 +156,7 @@ export class FakeKubernetesApi {
         },
         status: {},
       };
-      this.jobs.set(name, { object });
+      this.jobs.set(name, { object, pods: [] });
       return json(res, 201, object);
     }
     if (req.method === 'GET' && url.pathname === jobsPath && url.searchParams.get('watch') === 'true') {
@@ -178,13 +195,13 @@ export class FakeKubernetesApi {
         (url.searchParams.get('labelSelector') ?? '').split(',').map((kv) => kv.split('=')),
       );
       const items = [...this.jobs.values()]
-        .map((j) => j.pod)
-        .filter((p) => p && Object.entries(selector).every(([k, v]) => p.metadata.labels[k] === v));
+        .flatMap((j) => j.pods)
+        .filter((p) => Object.entries(selector).every(([k, v]) => p.metadata.labels[k] === v));
       return json(res, 200, { kind: 'PodList', apiVersion: 'v1', items });
     }
     const log = /^\/api\/v1\/namespaces\/[^/]+\/pods\/([^/]+)\/log$/.exec(url.pathname);
     if (req.method === 'GET' && log) {
-      const job = [...this.jobs.values()].find((j) => j.pod?.metadata.name === log[1]);
+      const job = [...this.jobs.values()].find((j) => j.pods[0]?.metadata.name === log[1]);
       if (!job) return status(res, 404, 'NotFound', `pods "${log[1]}" not found`);
       return void res.writeHead(200, { 'content-type': 'text/plain' }).end(job.log);
     }

@@ -151,6 +151,18 @@ describe(KubernetesSpawner.name, () => {
     expect(handle.stderrTail()).toContain('master unreachable');
   });
 
+  it('takes the exit code and log from the pod that ran the child, among several pods of the Job', async () => {
+    const handle = await spawner().spawn(children.first);
+    await waitFor(() => api.watchCount === 1, 'the watch');
+    api.finish(jobName, {
+      exitCode: 3,
+      log: 'Error: master unreachable\n',
+      strayPods: [{ exitCode: 137, finishedAt: '2020-01-01T00:00:00Z' }, { evicted: true }],
+    });
+    await expect(handle.wait()).resolves.toEqual({ exitCode: 3 });
+    expect(handle.stderrTail()).toContain('master unreachable');
+  });
+
   it('reports why a Job failed when no container result exists', async () => {
     const handle = await spawner().spawn(children.first);
     await waitFor(() => api.watchCount === 1, 'the watch');

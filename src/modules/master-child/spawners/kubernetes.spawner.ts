@@ -277,6 +277,26 @@ export class KubernetesSpawner implements ChildSpawner {
   }
 }
 
+interface Terminated {
+  exitCode: number;
+  reason?: string;
+  finishedAt?: string;
+}
+
+/**
+ * The pod that ran the child to its end, among every pod of the Job (an evicted or replaced pod may be listed in
+ * any order): the one whose child container terminated last. Pods whose container never ran are not candidates.
+ */
+function ranChild(pods: any[]): { pod: any; terminated: Terminated } | undefined {
+  const ran = pods.flatMap((pod) => {
+    const terminated = (pod.status?.containerStatuses ?? []).find((s: any) => s.name === CONTAINER)?.state
+      ?.terminated as Terminated | undefined;
+    return terminated ? [{ pod, terminated }] : [];
+  });
+  const finished = (t: Terminated) => Date.parse(t.finishedAt ?? '') || 0;
+  return ran.sort((a, b) => finished(a.terminated) - finished(b.terminated)).at(-1);
+}
+
 class KubernetesChild implements ChildHandle {
   private readonly tail: TailBuffer;
   private readonly exited: Promise<ChildExit>;
@@ -422,17 +442,16 @@ class KubernetesChild implements ChildHandle {
       const query = new URLSearchParams({ labelSelector: this.labelSelector });
       const res = await this.k8s.api({ method: 'GET', path: `/api/v1/namespaces/${this.ns}/pods?${query}` });
       const pods = (res.json as { items?: any[] } | undefined)?.items ?? [];
-      const pod = pods.at(-1);
-      if (!pod) return undefined;
-      const terminated = (pod.status?.containerStatuses ?? []).find((s: any) => s.name === CONTAINER)?.state
-        ?.terminated;
+      const ran = ranChild(pods);
+      if (!ran) return undefined;
+      const { pod, terminated } = ran;
       const logs = await this.k8s.api({
         method: 'GET',
         path: `/api/v1/namespaces/${this.ns}/pods/${pod.metadata.name}/log?container=${CONTAINER}&tailLines=${this.k8s.tailLines}`,
         headers: { accept: 'text/plain' },
       });
       if (logs.status === 200) this.tail.push(logs.text);
-      return terminated ? { exitCode: terminated.exitCode, reason: terminated.reason } : undefined;
+      return { exitCode: terminated.exitCode, reason: terminated.reason };
     } catch {
       return undefined;
     }
