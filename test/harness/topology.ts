@@ -168,7 +168,12 @@ export class Topology {
     const databaseUrl = opts.databaseUrl ?? (await freshDatabase());
     const topo = new Topology(databaseUrl);
     const ports = await Promise.all(
-      specs.map(async () => ({ http: await freePort(), tcp: await freePort(), echo: await freePort() })),
+      specs.map(async () => ({
+        http: await freePort(),
+        tcp: await freePort(),
+        echo: await freePort(),
+        grpc: await freePort(),
+      })),
     );
     // Every role a process hosts is reachable at that process's TCP port.
     const peerEnv: Record<string, string> = {};
@@ -189,6 +194,8 @@ export class Topology {
         RPC_TIMEOUT_MS: '2000',
         // Its own echo port, so processes hosting echo-server (ROLE=all too) never fight over 12345.
         ECHO_PORT: String(ports[i].echo),
+        // Likewise the gRPC port for processes hosting the calculator (50051 by default).
+        GRPC_PORT: String(ports[i].grpc),
         ...peerEnv,
         ...opts.env,
         ...spec.env,
