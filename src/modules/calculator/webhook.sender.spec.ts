@@ -44,6 +44,7 @@ describe(WebhookSender.name, () => {
       url: hook.url,
       log: quiet,
       retry: { attempts: 5, initialMs: 10, maxMs: 15 },
+      jitter: () => 1, // the top of each jittered wait: the ceilings themselves
       scheduler: {
         schedule: (ms, fn) => {
           delays.push(ms);

@@ -14,12 +14,16 @@ import {
   type SeedServer,
 } from '../../../test/echo/echo.fixtures.js';
 
-/** A clock that only moves when the job sleeps: the loop runs as many rounds as lapse / period, exactly. */
-function fakeTime(): Pick<EchoClientDeps, 'now' | 'sleep'> & { sleeps: number[] } {
+/**
+ * A clock that only moves when the job sleeps: the loop runs as many rounds as lapse / period, exactly; the backoff
+ * jitter is pinned to its top, so each wait is the full ceiling.
+ */
+function fakeTime(): Pick<EchoClientDeps, 'now' | 'sleep' | 'jitter'> & { sleeps: number[] } {
   let now = 0;
   const sleeps: number[] = [];
   return {
     sleeps,
+    jitter: () => 1,
     now: () => now,
     sleep: async (ms) => {
       sleeps.push(ms);

@@ -4,6 +4,7 @@
 // message. Clock, sleep and sockets are injected so a spec can run the loop on a fake clock against a real server.
 import { createConnection, type Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { Backoff } from '../../platform/backoff.util.js';
 import type { HostPort } from '../../platform/config/parsers.js';
 import type { EchoLogger } from './echo.logger.js';
 
@@ -28,6 +29,8 @@ export interface EchoClientDeps {
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Opens a TCP connection; the job waits for its 'connect' or 'error'. */
   connect: (address: HostPort) => Socket;
+  /** Jitter of the reconnect backoff, in [0, 1). */
+  jitter: () => number;
   logger: EchoLogger;
 }
 
@@ -44,11 +47,11 @@ export const defaultEchoClientDeps = (logger: EchoLogger): EchoClientDeps => ({
   now: () => performance.now(),
   sleep: (ms, signal) => delay(ms, undefined, { signal }).catch(() => undefined),
   connect: (address) => createConnection({ host: address.host, port: address.port, noDelay: true }),
+  jitter: Math.random,
   logger,
 });
 
-const BACKOFF_INITIAL_MS = 100;
-const BACKOFF_MAX_MS = 2_000;
+const CONNECT_BACKOFF = { initialMs: 100, maxMs: 2_000 };
 const DEFAULT_REPLY_TIMEOUT_MS = 10_000;
 
 /** One connection that answers each line written with one line; fails pending reads when it closes. */
@@ -236,7 +239,7 @@ export class EchoClientJob {
   /** Connects, retrying with exponential backoff until the deadline; undefined if it never succeeds. */
   private async connectWithin(deadline: number): Promise<LineConnection | undefined> {
     const { now, sleep, connect, logger } = this.deps;
-    let backoff = BACKOFF_INITIAL_MS;
+    const backoff = new Backoff(CONNECT_BACKOFF, this.deps.jitter);
     while (!this.stopped) {
       try {
         this.connecting = connect(this.config.server);
@@ -253,12 +256,11 @@ export class EchoClientJob {
           logger.error(`${this.tag} Could not connect to ${this.address}: ${(err as Error).message}`);
           return undefined;
         }
-        const wait = Math.min(backoff, left);
+        const wait = Math.min(backoff.next(), left);
         logger.warn(
           `${this.tag} Could not connect to ${this.address}: ${(err as Error).message}; retrying in ${Math.round(wait)} ms`,
         );
         await sleep(wait, this.abort.signal);
-        backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
       } finally {
         this.connecting = undefined;
       }
