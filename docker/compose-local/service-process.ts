@@ -2,6 +2,7 @@
 // probed while it runs, and its restart policy applied when it dies (a SIGKILL is a crash, as under Docker;
 // only stop() is a manual stop that is not restarted).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Backoff } from '../../src/platform/backoff.util.js';
 import type { LocalService } from './local-plan.js';
 
 export type ServiceState = 'created' | 'skipped' | 'running' | 'exited' | 'stopped';
@@ -35,8 +36,7 @@ export interface ServiceProcessOptions {
 }
 
 const TAIL_LINES = 60;
-const FIRST_BACKOFF_MS = 100;
-const MAX_BACKOFF_MS = 10_000;
+const RESTART_BACKOFF = { initialMs: 100, maxMs: 10_000 };
 
 export class ServiceProcess {
   state: ServiceState = 'created';
@@ -47,7 +47,7 @@ export class ServiceProcess {
   private child?: ChildProcess;
   private exited: Promise<void> = Promise.resolve();
   private manualStop = false;
-  private backoffMs = FIRST_BACKOFF_MS;
+  private readonly backoff = new Backoff(RESTART_BACKOFF);
   private restartTimer?: NodeJS.Timeout;
   private healthTimer?: NodeJS.Timeout;
   private readonly tailLines: string[] = [];
@@ -215,8 +215,7 @@ export class ServiceProcess {
       !this.manualStop &&
       (policy === 'always' || policy === 'unless-stopped' || (policy === 'on-failure' && code !== 0));
     if (again) {
-      const delay = this.backoffMs;
-      this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+      const delay = this.backoff.next();
       this.opts.log(`${this.name}: restart policy ${policy}, restarting in ${delay} ms`);
       this.restartTimer = setTimeout(() => {
         this.restarts++;
@@ -243,7 +242,7 @@ export class ServiceProcess {
       if (ok !== this.healthy) {
         this.healthy = ok;
         this.opts.log(`${this.name} is ${ok ? 'healthy' : 'unhealthy'}`);
-        if (ok) this.backoffMs = FIRST_BACKOFF_MS;
+        if (ok) this.backoff.reset();
         this.notify();
       }
       this.healthTimer = setTimeout(() => void probe(), every);

@@ -12,7 +12,12 @@ import { resolve } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { BootContext, type PeerTarget } from '../platform/boot-context.js';
 import { hostPortList } from '../platform/config/parsers.js';
-import { ConfigError, resolveSettings, type SettingsSchema } from '../platform/config/settings.js';
+import {
+  ConfigError,
+  resolveSettings,
+  type SettingsSchema,
+  type SettingsSource,
+} from '../platform/config/settings.js';
 import { Database, createDataSource, openDatabase } from '../platform/database/database.js';
 import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js';
 import { configureHttpEdge, fastifyOptions } from '../platform/http/http-edge.js';
@@ -76,7 +81,7 @@ export async function resolveBoot(env: Record<string, string | undefined>): Prom
     throw e;
   }
   const parts = await Promise.all(partsOf(roles).map((name) => PARTS[name]()));
-  const source = { env, configDir: resolve(env.CONFIG_DIR ?? './config') };
+  const source: SettingsSource = { env, configDir: resolve(env.CONFIG_DIR ?? './config') };
   const values = new Map<SettingsSchema, unknown>();
   const problems: string[] = [];
   const resolveInto = (schema: SettingsSchema) => {
@@ -87,6 +92,14 @@ export async function resolveBoot(env: Record<string, string | undefined>): Prom
       else throw e;
     }
   };
+  // Policies (production needs a JWT_SECRET) are checked here with every other setting, before any database,
+  // listener or child starts. They need only NODE_ENV, so another bad platform setting does not hide them.
+  try {
+    const { nodeEnv } = resolveSettings({ nodeEnv: platformSettings.nodeEnv }, source);
+    source.deployment = { production: nodeEnv === 'production' };
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e; // reported below with the rest of the platform settings
+  }
   resolveInto(platformSettings);
   if (values.has(platformSettings))
     problems.push(...platformSettingProblems(values.get(platformSettings) as BootContext['platform']));

@@ -13,6 +13,7 @@ import {
   grpcReflect,
   mathHelperClient,
   postJson,
+  type HttpAnswer,
   rpcConnection,
   webhookReceiver,
   type MathHelperClient,
@@ -89,20 +90,22 @@ describe.each(TOPOLOGIES)('calculator, %s topology', (kind) => {
 
   describe('HTTP', () => {
     const httpStatus = { OUT_OF_RANGE: 422, INVALID_ARGUMENT: 400 } as const;
+    /** The answer is that HTTP status, as a problem document carrying the same status and the gRPC code. */
+    const expectProblem = (res: HttpAnswer, status: number, code: string) => {
+      expect(res.status).toBe(status);
+      expect(res.contentType).toMatch(/^application\/problem\+json/);
+      expect(res.body).toMatchObject({ status, code });
+    };
 
     it.each(summationVectors)('POST /calculator/summation: $name', async ({ first, last, result, error }) => {
       const res = await postJson(calc.url, '/calculator/summation', { first, last });
-      if (error) {
-        expect(res.contentType).toMatch(/application\/problem\+json/);
-        expect(res.body).toMatchObject({ status: httpStatus[error], code: error });
-      } else {
-        expect(res).toMatchObject({ status: 200, body: { result, first, last } });
-      }
+      if (error) expectProblem(res, httpStatus[error], error);
+      else expect(res).toMatchObject({ status: 200, body: { result, first, last } });
     });
 
     it.each(factorialVectors)('POST /calculator/factorial: $name', async ({ base, result, error }) => {
       const res = await postJson(calc.url, '/calculator/factorial', { base });
-      if (error) expect(res.body).toMatchObject({ status: httpStatus[error], code: error });
+      if (error) expectProblem(res, httpStatus[error], error);
       else expect(res).toMatchObject({ status: 200, body: { result, base } });
     });
 

@@ -133,6 +133,7 @@ describe('the compose topology run as local processes', () => {
   });
 
   it('spawns a child through /master (process spawner locally) whose reports show in the progress', async () => {
+    const before = await json(await fetch(`${gateway}/master/progress`));
     const created = await post(`${gateway}/master/create-child`, { count: 500, min: 0, max: 1000 });
     expect(created.status).toBe(202);
     const child = await json(created);
@@ -145,9 +146,16 @@ describe('the compose topology run as local processes', () => {
       detail = await json(await fetch(`${gateway}/master/children/${child.id}`));
     }
     expect(detail).toMatchObject({ status: 'succeeded', exitCode: 0 });
-    const progress = await json(await fetch(`${gateway}/master/progress`));
-    expect(progress.received).toBeGreaterThanOrEqual(500);
-    expect(progress.uniqueNumbers).toBeGreaterThan(0);
+    // This child's own account: it drew 500 and the master took every one of them from it.
+    expect(detail.done).toMatchObject({ childId: child.id, numbers: 500, stopped: false });
+    expect(detail.reported).toMatchObject({ received: 500, rejected: 0 });
+    expect(detail.reported.unique + detail.reported.duplicates).toBe(500);
+    // And the progress moved by exactly what this child reported.
+    const after = await json(await fetch(`${gateway}/master/progress`));
+    expect({
+      received: after.received - before.received,
+      uniqueNumbers: after.uniqueNumbers - before.uniqueNumbers,
+    }).toEqual({ received: 500, uniqueNumbers: detail.reported.unique });
   });
 
   it('answers gRPC on the published gRPC port', async () => {

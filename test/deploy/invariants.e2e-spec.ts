@@ -32,6 +32,17 @@ import {
 
 const HEALTH_PATHS = ['/health/live', '/health/ready'];
 const sorted = (xs: Iterable<string>): string[] => [...xs].sort();
+
+/** Kubernetes quantities: `50m` or `'1'` CPU; `128Mi`, `1Gi` memory. Anything else is NaN, which fails every check. */
+function cpuCores(q: unknown): number {
+  const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(String(q));
+  return m ? Number(m[1]) / (m[2] ? 1000 : 1) : NaN;
+}
+function memoryBytes(q: unknown): number {
+  const units: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+  const m = /^(\d+)(Ki|Mi|Gi)$/.exec(String(q));
+  return m ? Number(m[1]) * units[m[2]] : NaN;
+}
 /** Every role serves HTTP; the table lists it too, the union keeps that true if it ever stops listing it. */
 const listenersOf = (role: RoleName): Listener[] => [
   ...new Set<Listener>(['http', ...(spec(role).listeners as readonly Listener[])]),
@@ -364,8 +375,29 @@ describe('k8s/ against the role table', () => {
           escalation: c.securityContext.allowPrivilegeEscalation,
         }).toEqual({ name: w.metadata.name, nonRoot: true, ro: true, escalation: false });
         expect(emptyDirs).toContain(tmp?.name);
-        expect(c.resources.requests).toBeDefined();
-        expect(c.resources.limits).toBeDefined();
+      }
+    }
+  });
+
+  it('bounds every container: CPU and memory requested and limited, requests within the limits', () => {
+    // A role idles at about 150 MB resident (README, benchmarks): its memory limit must leave room above that.
+    const idleRssBytes = 150 * 1024 ** 2;
+    for (const w of [...byRole.values(), ...ofKind('StatefulSet')]) {
+      for (const c of podSpec(w).containers) {
+        const { requests, limits } = c.resources;
+        expect({
+          name: w.metadata.name,
+          requested: cpuCores(requests.cpu) > 0 && memoryBytes(requests.memory) > 0,
+          cpuWithinLimit: cpuCores(requests.cpu) <= cpuCores(limits.cpu),
+          memoryWithinLimit: memoryBytes(requests.memory) <= memoryBytes(limits.memory),
+          roomAboveIdle: memoryBytes(limits.memory) > idleRssBytes,
+        }).toEqual({
+          name: w.metadata.name,
+          requested: true,
+          cpuWithinLimit: true,
+          memoryWithinLimit: true,
+          roomAboveIdle: true,
+        });
       }
     }
   });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../harness/ports.js';
 import { Topology, type RoleProcess } from '../harness/topology.js';
-import { connectTo, readUntilClose } from './echo.fixtures.js';
+import { connectTo, readUntilClose, seedReply, startSeedServer, type SeedServer } from './echo.fixtures.js';
 import { ensureCommand, messages, runCommand, startEchoClient } from './echo-e2e.util.js';
 
 /** The seed server's answer: the same reply whatever was sent. */
@@ -35,7 +35,9 @@ describe('echo roles, configured by env, config file and defaults', () => {
   let filePort: number;
   let impostor: Server;
   let unreachable: string;
-  const jobs: Record<'precedence' | 'invalid' | 'wrongReplies' | 'unreachable', RoleProcess> = {} as never;
+  let seedServer: SeedServer;
+  const jobs: Record<'precedence' | 'invalid' | 'wrongReplies' | 'unreachable' | 'seedServer', RoleProcess> =
+    {} as never;
 
   const startJob = async (env: Record<string, string>): Promise<RoleProcess> => {
     const { topology, job } = await startEchoClient(env, topologies[0].databaseUrl);
@@ -71,22 +73,32 @@ describe('echo roles, configured by env, config file and defaults', () => {
     topologies.push(topo);
     server = topo.get('echo-server');
     impostor = await impostorServer();
+    seedServer = await startSeedServer();
     unreachable = `127.0.0.1:${await freePort()}`;
     const quick = { CLI_LOOP_LAPSE: '1s', CLI_LOOP_PERIOD: '100ms' };
-    [jobs.precedence, jobs.invalid, jobs.wrongReplies, jobs.unreachable] = await Promise.all([
-      startJob({ CONFIG_DIR: clientDir, CLI_ID: 'env-id' }),
-      startJob({ CONFIG_DIR: badDir, CLI_LOOP_LAPSE: '5 minutes' }),
-      startJob({
-        ...quick,
-        CLI_ID: 'seed',
-        CLI_SERVER_ADDRESS: `127.0.0.1:${(impostor.address() as AddressInfo).port}`,
-      }),
-      startJob({ ...quick, CLI_ID: 'lonely', CLI_SERVER_ADDRESS: unreachable }),
-    ]);
+    [jobs.precedence, jobs.invalid, jobs.wrongReplies, jobs.unreachable, jobs.seedServer] = await Promise.all(
+      [
+        startJob({ CONFIG_DIR: clientDir, CLI_ID: 'env-id' }),
+        startJob({ CONFIG_DIR: badDir, CLI_LOOP_LAPSE: '5 minutes' }),
+        startJob({
+          ...quick,
+          CLI_ID: 'seed',
+          CLI_SERVER_ADDRESS: `127.0.0.1:${(impostor.address() as AddressInfo).port}`,
+        }),
+        startJob({ ...quick, CLI_ID: 'lonely', CLI_SERVER_ADDRESS: unreachable }),
+        startJob({
+          ...quick,
+          CLI_ID: 'per-message',
+          CLI_EXPECT: 'any',
+          CLI_SERVER_ADDRESS: `127.0.0.1:${seedServer.port}`,
+        }),
+      ],
+    );
   }, 120_000);
   afterAll(async () => {
     await Promise.all(topologies.map((t) => t.stop()));
     impostor?.close();
+    await seedServer?.stop();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -131,6 +143,20 @@ describe('echo roles, configured by env, config file and defaults', () => {
     expect(await job.wait()).toBe(1);
     expect(messages(job)).toContain(`[CLIENT seed] Message from server: ${SEED_REPLY}`);
     expect(messages(job)).toContain('[CLIENT seed] Reply differs from message N°1');
+  });
+
+  it("echo-client with CLI_EXPECT=any against the seed's own server: a connection per message, none lost, exit 0", async () => {
+    const job = jobs.seedServer;
+    expect(await job.wait()).toBe(0);
+    const replies = messages(job).filter((m) => m.startsWith('[CLIENT per-message] Message from server: '));
+    expect(replies.length).toBeGreaterThan(1);
+    replies.forEach((reply, i) =>
+      expect(reply).toBe(
+        `[CLIENT per-message] Message from server: ${seedReply(`[CLIENT per-message] Message N°${i + 1} sent`)}`,
+      ),
+    );
+    expect(messages(job).filter((m) => m.includes('No reply'))).toEqual([]);
+    expect(seedServer.connections()).toBeGreaterThanOrEqual(replies.length);
   });
 
   it('echo-client retries within the lapse and exits 1 when the server never answers', async () => {

@@ -1,5 +1,8 @@
-// Shared fixtures for the echo specs: a logger that records, TCP client helpers and a seeded byte generator.
+// Shared fixtures for the echo specs: a logger that records, TCP client helpers, a seeded byte generator and a
+// server process that behaves like the seed's own.
+import { spawn } from 'node:child_process';
 import { createConnection, type Socket } from 'node:net';
+import { resolve } from 'node:path';
 import type { EchoLogger } from '../../src/modules/echo/echo.logger.js';
 
 export type LogLevelName = 'info' | 'warn' | 'error' | 'debug';
@@ -122,4 +125,48 @@ export function echoInPieces(socket: Socket, payload: Buffer): Promise<Buffer> {
   const reply = readBytes(socket, payload.length);
   for (let at = 0; at < payload.length; at += 997) socket.write(payload.subarray(at, at + 997));
   return reply;
+}
+
+/** The seed 001 server's answer to a message: its Python repr of the bytes it got (`N°` is `N\xc2\xb0`). */
+export const seedReply = (message: string): string =>
+  `Your Message has been received: b'${message.replace('°', '\\xc2\\xb0')}'`;
+
+export interface SeedServer {
+  port: number;
+  /** Connections it has served so far. */
+  connections(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts test/echo/scripts/seed-echo-server.mjs as its own process: like seed 001's Python server it serves one
+ * connection at a time, answers one message with `Your Message has been received: b'...'` and closes.
+ */
+export function startSeedServer(): Promise<SeedServer> {
+  const script = resolve(
+    import.meta.dirname ?? new URL('.', import.meta.url).pathname,
+    'scripts/seed-echo-server.mjs',
+  );
+  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  let output = '';
+  return new Promise((resolvePort, reject) => {
+    child.once('error', reject);
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      const waiting = !output.includes('\n');
+      output += chunk;
+      if (waiting && output.includes('\n')) {
+        const port = Number(output.split('\n')[0]);
+        resolvePort({
+          port,
+          connections: () => output.split('\n').filter((l) => l.startsWith('connection ')).length,
+          stop: () => {
+            child.kill('SIGTERM');
+            return exited;
+          },
+        });
+      }
+    });
+  });
 }

@@ -52,6 +52,51 @@ describe.each(TOPOLOGIES)('exchange and generator, %s topology', (kind) => {
     expect(res.body).toEqual({ from: 'USD', to: 'GBP', amount: 100, result: 80.19, rate: 0.801887 });
   });
 
+  it('GET /exchange takes a JSON body the same as the query form, as the seed is called', async () => {
+    const { request: body, result } = conversions.usdToGbp;
+    const res = await request(exchange)
+      .get('/exchange')
+      .send({ ...body, from: 'usd' })
+      .expect(200);
+    expect(res.body).toEqual({ from: 'USD', to: 'GBP', amount: 100, result, rate: 0.801887 });
+  });
+
+  it('GET /exchange accepts the query and the body together when they agree', async () => {
+    const res = await request(exchange)
+      .get('/exchange')
+      .query({ amount: '100.0', from: 'usd' })
+      .send({ amount: 100, from: 'USD', to: 'GBP' })
+      .expect(200);
+    expect(res.body).toMatchObject({ from: 'USD', to: 'GBP', amount: 100, result: 80.19 });
+  });
+
+  it('GET /exchange with a query and a body that disagree is a 400 problem saying so', async () => {
+    const res = await request(exchange)
+      .get('/exchange')
+      .query({ amount: '100', from: 'USD', to: 'GBP' })
+      .send({ amount: 200, from: 'USD', to: 'EUR' });
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(res.body).toMatchObject({
+      status: 400,
+      code: 'conflicting_input',
+      detail:
+        'The query and the body disagree: amount is "100" in the query but 200 in the body; ' +
+        'to is "GBP" in the query but "EUR" in the body',
+      errors: [
+        { field: 'amount', message: 'amount is "100" in the query but 200 in the body' },
+        { field: 'to', message: 'to is "GBP" in the query but "EUR" in the body' },
+      ],
+    });
+  });
+
+  it.each(badBodies)('rejects $name in a GET body with a 400 problem', async ({ body, detail }) => {
+    const res = await request(exchange).get('/exchange').set('content-type', 'application/json').send(body);
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(res.body.detail).toMatch(detail);
+  });
+
   it('GET /exchange/rates returns the table', async () => {
     const res = await request(exchange).get('/exchange/rates').expect(200);
     expect(res.body).toEqual({ EUR: 1, TL: 17.89, CAD: 1.34, USD: 1.06, GBP: 0.85 });

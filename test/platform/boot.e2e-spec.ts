@@ -1,7 +1,7 @@
 // ROLE and configuration errors stop the process at boot with one clear message; a role opens only its listeners.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -13,6 +13,23 @@ function boot(env: Record<string, string>) {
     env: { PATH: process.env.PATH ?? '', ...env },
     encoding: 'utf8',
     timeout: 20_000,
+  });
+}
+
+/** Like boot(), without blocking this process's event loop (a test server here must keep accepting). */
+function bootAsync(
+  env: Record<string, string>,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
+    const out = { stdout: '', stderr: '' };
+    child.stdout.on('data', (c: Buffer) => (out.stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out.stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, ...out }));
   });
 }
 
@@ -86,5 +103,49 @@ describe('booting a role', () => {
     } finally {
       await topo.stop();
     }
+  });
+
+  describe('policies on settings', () => {
+    const production = { NODE_ENV: 'production', RPC_TIMEOUT_MS: '-1' };
+    const expectPolicyStop = (res: { status: number | null; stdout: string; stderr: string }) => {
+      expect(res.status).toBe(1);
+      // Reported with the other bad variables, in the one configuration message, before any log line.
+      expect(res.stderr).toContain('Invalid configuration:');
+      expect(res.stderr).toContain('JWT_SECRET is required when NODE_ENV=production (at least 32 bytes)');
+      expect(res.stderr).toContain('RPC_TIMEOUT_MS: must be >= 1');
+      expect(res.stdout).toBe('');
+    };
+
+    it('stops production without JWT_SECRET before an embedded PostgreSQL is started', async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'policy-data-'));
+      try {
+        expectPolicyStop(await bootAsync({ ...production, ROLE: 'auth', DATA_DIR: dataDir }));
+        expect(existsSync(join(dataDir, 'postgres'))).toBe(false);
+        expect(readdirSync(dataDir)).toEqual([]);
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+
+    it('stops production without JWT_SECRET before any database connection, migration or child', async () => {
+      let attempts = 0;
+      const database = createServer((socket) => {
+        attempts++;
+        socket.destroy();
+      });
+      await new Promise<void>((resolve) => database.listen(0, '127.0.0.1', resolve));
+      const { port } = database.address() as AddressInfo;
+      try {
+        const res = await bootAsync({
+          ...production,
+          ROLE: 'all',
+          DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/policy`,
+        });
+        expectPolicyStop(res);
+        expect(attempts).toBe(0);
+      } finally {
+        await new Promise((resolve) => database.close(resolve));
+      }
+    });
   });
 });

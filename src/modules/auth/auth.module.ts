@@ -29,14 +29,11 @@ import { UsersRepository } from './users.repository.js';
       inject: [BootContext],
     },
     {
-      // Throws (and so stops the role at boot) when production lacks a proper JWT_SECRET.
       provide: TokenService,
       useFactory: (boot: BootContext, clock: Clock) => {
         const s = boot.settings(authSettings);
         const log = createLogger('auth');
-        const secret = resolveJwtSecret(s.jwtSecret, boot.platform.nodeEnv === 'production', (m) =>
-          log.warn(m),
-        );
+        const secret = resolveJwtSecret(s.jwtSecret, (m) => log.warn(m));
         return new TokenService(secret, s.jwtTtlS, () => Math.floor(clock.now().getTime() / 1000));
       },
       inject: [BootContext, Clock],

@@ -1,5 +1,5 @@
 // Issues and verifies the HS256 JWTs. Verification accepts HS256 only, so `alg: none`, RS256/HS512 tokens, bad
-// signatures and tokens of another secret are all invalid. The secret policy lives in resolveJwtSecret.
+// signatures and tokens of another secret are all invalid. Production's secret policy is checked with the settings.
 import { createSecretKey, randomBytes } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { AppError } from '../../platform/errors/app-error.js';
@@ -21,31 +21,20 @@ export interface TokenClaims {
   exp: number;
 }
 
-export class JwtSecretError extends Error {}
-
 /**
- * Production needs a real JWT_SECRET of at least 32 bytes; elsewhere a missing one becomes a random per-start
- * secret (with a warning) so `npm start` works out of the box.
+ * The secret to sign with: the configured one, or outside production (where the settings policy allows it to be
+ * missing) a random per-start secret with a warning, so `npm start` works out of the box.
  */
 export function resolveJwtSecret(
   configured: string | undefined,
-  production: boolean,
   warn: (message: string) => void,
   random: (n: number) => Buffer = randomBytes,
 ): string {
-  const bytes = configured === undefined ? 0 : Buffer.byteLength(configured, 'utf8');
-  if (production && bytes < MIN_SECRET_BYTES) {
-    throw new JwtSecretError(
-      configured === undefined
-        ? `JWT_SECRET is required when NODE_ENV=production (at least ${MIN_SECRET_BYTES} bytes)`
-        : `JWT_SECRET is too short: ${bytes} bytes, at least ${MIN_SECRET_BYTES} are required when NODE_ENV=production`,
-    );
-  }
   if (configured === undefined) {
     warn('JWT_SECRET is not set: using a random secret for this process; tokens die with it');
     return random(MIN_SECRET_BYTES).toString('base64url');
   }
-  if (bytes < MIN_SECRET_BYTES)
+  if (Buffer.byteLength(configured, 'utf8') < MIN_SECRET_BYTES)
     warn(`JWT_SECRET is shorter than ${MIN_SECRET_BYTES} bytes; fine for development only`);
   return configured;
 }

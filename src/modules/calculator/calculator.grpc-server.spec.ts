@@ -220,7 +220,7 @@ describe(CalculatorGrpcServer.name, () => {
       const pending = call(client, 'Factorial', { base: '5' });
       await entered.promise;
       expect(await server.stop(10)).toEqual({ forced: true });
-      expect((await pending).err).not.toBeNull();
+      expect((await pending).err).toMatchObject({ code: grpc.status.CANCELLED });
       client.close();
     });
   });

@@ -44,6 +44,7 @@ describe(WebhookSender.name, () => {
       url: hook.url,
       log: quiet,
       retry: { attempts: 5, initialMs: 10, maxMs: 15 },
+      jitter: () => 1, // the top of each jittered wait: the ceilings themselves
       scheduler: {
         schedule: (ms, fn) => {
           delays.push(ms);
@@ -89,6 +90,10 @@ describe(WebhookSender.name, () => {
   });
 
   it('stops retrying at close and reports what was left undelivered', async () => {
+    // close() comes once the first attempt has failed and the delivery waits out its backoff: ordered by that
+    // wait being scheduled, not by sleeping.
+    let backingOff!: () => void;
+    const inBackoff = new Promise<void>((resolve) => (backingOff = resolve));
     const sender = new WebhookSender({
       url: 'http://127.0.0.1:9/down',
       log: quiet,
@@ -96,10 +101,17 @@ describe(WebhookSender.name, () => {
       fetch: (async () => {
         throw new Error('connection refused');
       }) as typeof fetch,
+      scheduler: {
+        schedule: (ms, fn) => {
+          backingOff();
+          const t = setTimeout(fn, ms);
+          return () => clearTimeout(t);
+        },
+      },
     });
     sender.send(notice);
-    await until(() => sender.pendingCount === 1);
-    await new Promise((r) => setTimeout(r, 10));
+    await inBackoff;
+    expect(sender.pendingCount).toBe(1);
     expect(await sender.close(20)).toEqual({ undelivered: 1 });
     await until(() => sender.pendingCount === 0);
     expect(sender.failed).toBe(1);

@@ -1,5 +1,6 @@
 // POSTs JSON notifications to CALCULATOR_WEBHOOK_URL off the request path: each delivery retries with capped
-// exponential backoff; a bounded number may be pending at once (beyond it a notification is refused, and logged).
+// exponential backoff (jittered); a bounded number may be pending at once (beyond it a notification is refused, and logged).
+import { backoffDelay } from '../../platform/backoff.util.js';
 import { realScheduler, type Scheduler } from './event-store/event-buffer.js';
 
 export interface WebhookRetry {
@@ -20,6 +21,8 @@ export interface WebhookSenderOptions {
   fetch?: typeof globalThis.fetch;
   scheduler?: Scheduler;
   retry?: WebhookRetry;
+  /** Jitter of the backoff, in [0, 1); Math.random unless a spec fixes it. */
+  jitter?: () => number;
   /** Per attempt. */
   timeoutMs?: number;
   maxPending?: number;
@@ -100,7 +103,7 @@ export class WebhookSender {
         log.error({ attempt, error: why }, 'webhook notification not delivered');
         return;
       }
-      const retryInMs = Math.min(this.retry.initialMs * 2 ** (attempt - 1), this.retry.maxMs);
+      const retryInMs = backoffDelay(attempt, this.retry, this.options.jitter);
       log.warn({ attempt, error: why, retryInMs }, 'webhook delivery failed; retrying');
       const woke = await this.sleep(retryInMs);
       if (!woke) {

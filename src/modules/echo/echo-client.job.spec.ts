@@ -6,14 +6,24 @@ import {
   type EchoClientDeps,
 } from './echo-client.job.js';
 import { EchoServer } from './echo.server.js';
-import { recordingLogger, type RecordingLogger } from '../../../test/echo/echo.fixtures.js';
+import {
+  recordingLogger,
+  seedReply,
+  startSeedServer,
+  type RecordingLogger,
+  type SeedServer,
+} from '../../../test/echo/echo.fixtures.js';
 
-/** A clock that only moves when the job sleeps: the loop runs as many rounds as lapse / period, exactly. */
-function fakeTime(): Pick<EchoClientDeps, 'now' | 'sleep'> & { sleeps: number[] } {
+/**
+ * A clock that only moves when the job sleeps: the loop runs as many rounds as lapse / period, exactly; the backoff
+ * jitter is pinned to its top, so each wait is the full ceiling.
+ */
+function fakeTime(): Pick<EchoClientDeps, 'now' | 'sleep' | 'jitter'> & { sleeps: number[] } {
   let now = 0;
   const sleeps: number[] = [];
   return {
     sleeps,
+    jitter: () => 1,
     now: () => now,
     sleep: async (ms) => {
       sleeps.push(ms);
@@ -188,6 +198,81 @@ describe(EchoClientJob.name, () => {
       expect(log.messages('error')[0]).toMatch(/^\[CLIENT 7\] No reply to message N°1: /);
     } finally {
       await new Promise((resolve) => dropping.close(resolve));
+    }
+  });
+
+  describe('against a server that closes after each reply, like the seed', () => {
+    let seed: SeedServer;
+    beforeEach(async () => {
+      seed = await startSeedServer();
+    });
+    afterEach(() => seed.stop());
+
+    const seedConfig = (overrides: Partial<EchoClientConfig> = {}) =>
+      config({ server: { host: '127.0.0.1', port: seed.port }, ...overrides });
+
+    it('dials again for each message and loses none; CLI_EXPECT=any logs whatever line came back', async () => {
+      const job = new EchoClientJob(seedConfig({ expect: 'any' }), {
+        ...defaultEchoClientDeps(log),
+        ...fakeTime(),
+      });
+      const result = await job.run();
+
+      expect(result).toMatchObject({ exitCode: 0, sent: 10, failures: 0 });
+      const replies = log.messages('info').filter((m) => m.includes('Message from server'));
+      expect(replies).toEqual(
+        Array.from(
+          { length: 10 },
+          (_, i) => `[CLIENT 7] Message from server: ${seedReply(`[CLIENT 7] Message N°${i + 1} sent`)}`,
+        ),
+      );
+      expect(log.messages('error')).toEqual([]);
+      expect(seed.connections()).toBeGreaterThanOrEqual(10);
+    });
+
+    it('on the real clock too', async () => {
+      const job = new EchoClientJob(
+        seedConfig({ expect: 'any', lapseMs: 300, periodMs: 30 }),
+        defaultEchoClientDeps(log),
+      );
+      const result = await job.run();
+      expect(result).toMatchObject({ exitCode: 0, failures: 0 });
+      expect(result.sent).toBeGreaterThan(1);
+      expect(log.messages('error')).toEqual([]);
+    });
+
+    it('by default (CLI_EXPECT=echo) counts its answers as replies that differ, and exits 1', async () => {
+      const job = new EchoClientJob(seedConfig(), { ...defaultEchoClientDeps(log), ...fakeTime() });
+      const result = await job.run();
+      expect(result).toMatchObject({ exitCode: 1, sent: 10, failures: 10 });
+      expect(log.messages('error')[0]).toBe('[CLIENT 7] Reply differs from message N°1');
+      expect(log.messages('error').filter((m) => m.includes('No reply'))).toEqual([]);
+    });
+  });
+
+  it('sends a message again on a fresh connection when the server closed the old one as it went out', async () => {
+    // Answers the first line of each connection, then closes on the next one without answering it: the close
+    // crosses that message, which must not be lost.
+    const closing = createServer((socket) => {
+      let answered = false;
+      socket.on('error', () => undefined);
+      socket.on('data', (chunk) => {
+        if (answered) return void socket.destroy();
+        answered = true;
+        socket.write(chunk);
+      });
+    });
+    const closingPort = await listenOn(closing);
+    try {
+      const job = new EchoClientJob(config({ server: { host: '127.0.0.1', port: closingPort } }), {
+        ...defaultEchoClientDeps(log),
+        ...fakeTime(),
+      });
+      const result = await job.run();
+      expect(result).toMatchObject({ exitCode: 0, sent: 10, failures: 0 });
+      expect(log.messages('info').filter((m) => m.includes('Message from server'))).toHaveLength(10);
+    } finally {
+      await new Promise((resolve) => closing.close(resolve));
     }
   });
 });

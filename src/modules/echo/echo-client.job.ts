@@ -1,8 +1,10 @@
-// The echo client job (the seed's Go client): for a lapse, send a numbered line every period over one TCP
-// connection, log the reply and check it is the same bytes. Clock, sleep and sockets are injected so a spec can
-// run the loop on a fake clock against a real server.
+// The echo client job (the seed's Go client): for a lapse, send a numbered line every period, log the reply and
+// check it (the same bytes, or with CLI_EXPECT=any just one line). One connection serves every message while the
+// server keeps it open; a server that closes after each reply (the seed's own) gets a fresh connection for the next
+// message. Clock, sleep and sockets are injected so a spec can run the loop on a fake clock against a real server.
 import { createConnection, type Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { Backoff } from '../../platform/backoff.util.js';
 import type { HostPort } from '../../platform/config/parsers.js';
 import type { EchoLogger } from './echo.logger.js';
 
@@ -13,7 +15,12 @@ export interface EchoClientConfig {
   periodMs: number;
   /** How long to wait for a connection or a reply before giving it up; default 10 s. */
   replyTimeoutMs?: number;
+  /** `echo`: a reply must be the message (the default); `any`: any one line is a reply, logged as it came. */
+  expect?: EchoExpectation;
 }
+
+export const ECHO_EXPECTATIONS = ['echo', 'any'] as const;
+export type EchoExpectation = (typeof ECHO_EXPECTATIONS)[number];
 
 export interface EchoClientDeps {
   /** Milliseconds on a monotonic clock. */
@@ -22,13 +29,15 @@ export interface EchoClientDeps {
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Opens a TCP connection; the job waits for its 'connect' or 'error'. */
   connect: (address: HostPort) => Socket;
+  /** Jitter of the reconnect backoff, in [0, 1). */
+  jitter: () => number;
   logger: EchoLogger;
 }
 
 export interface EchoClientResult {
   exitCode: 0 | 1;
   sent: number;
-  /** Replies that were not the bytes sent (or never came). */
+  /** Replies that failed the check (or never came). */
   failures: number;
   connected: boolean;
   stopped: boolean;
@@ -38,11 +47,11 @@ export const defaultEchoClientDeps = (logger: EchoLogger): EchoClientDeps => ({
   now: () => performance.now(),
   sleep: (ms, signal) => delay(ms, undefined, { signal }).catch(() => undefined),
   connect: (address) => createConnection({ host: address.host, port: address.port, noDelay: true }),
+  jitter: Math.random,
   logger,
 });
 
-const BACKOFF_INITIAL_MS = 100;
-const BACKOFF_MAX_MS = 2_000;
+const CONNECT_BACKOFF = { initialMs: 100, maxMs: 2_000 };
 const DEFAULT_REPLY_TIMEOUT_MS = 10_000;
 
 /** One connection that answers each line written with one line; fails pending reads when it closes. */
@@ -50,6 +59,8 @@ class LineConnection {
   private buffered: Buffer[] = [];
   private waiter: { resolve: (line: Buffer) => void; reject: (err: Error) => void } | undefined;
   private failure: Error | undefined;
+  private timedOut = false;
+  private replies = 0;
 
   constructor(
     readonly socket: Socket,
@@ -58,7 +69,23 @@ class LineConnection {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.fail(err));
     socket.on('close', () => this.fail(new Error('connection closed by the server')));
-    socket.on('timeout', () => socket.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    socket.on('timeout', () => {
+      this.timedOut = true;
+      socket.destroy(new Error(`no answer within ${timeoutMs} ms`));
+    });
+  }
+
+  /** The server has closed (or reset) it: nothing more can be sent on it. */
+  get closed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /**
+   * It answered before and was then closed with no byte of the next reply: the server closes after each reply and
+   * the close crossed the next message on the wire, so that message was never taken and may go again.
+   */
+  get closedAfterAnswering(): boolean {
+    return this.closed && !this.timedOut && this.replies > 0 && this.buffered.length === 0;
   }
 
   static open(socket: Socket, timeoutMs: number): Promise<LineConnection> {
@@ -107,6 +134,7 @@ class LineConnection {
     const waiter = this.waiter;
     this.waiter = undefined;
     this.socket.setTimeout(0);
+    this.replies++;
     waiter?.resolve(all.subarray(0, nl));
   }
 
@@ -158,6 +186,8 @@ export class EchoClientJob {
     let failures = 0;
     let connected = false;
     while (!this.stopped && now() < deadline) {
+      // A server that closes after each reply has closed this one by now: dial again for the next message.
+      if (this.connection?.closed) this.dropConnection();
       if (!this.connection) {
         this.connection = await this.connectWithin(deadline);
         if (!this.connection) break;
@@ -167,9 +197,9 @@ export class EchoClientJob {
       sent++;
       const message = Buffer.from(`${this.tag} Message N°${sent} sent`);
       try {
-        const reply = await this.connection.request(message);
+        const reply = await this.exchange(message, deadline);
         logger.info(`${this.tag} Message from server: ${reply.toString('utf8')}`);
-        if (!reply.equals(message)) {
+        if (this.config.expect !== 'any' && !reply.equals(message)) {
           failures++;
           logger.error(`${this.tag} Reply differs from message N°${sent}`);
         }
@@ -192,10 +222,24 @@ export class EchoClientJob {
     return { exitCode: ok ? 0 : 1, sent, failures, connected, stopped: this.stopped };
   }
 
+  /** Sends one message and reads its reply; once more on a fresh connection if the close crossed the message. */
+  private async exchange(message: Buffer, deadline: number): Promise<Buffer> {
+    const first = this.connection!;
+    try {
+      return await first.request(message);
+    } catch (err) {
+      if (this.stopped || !first.closedAfterAnswering) throw err;
+      this.dropConnection();
+      this.connection = await this.connectWithin(deadline);
+      if (!this.connection) throw err;
+      return await this.connection.request(message);
+    }
+  }
+
   /** Connects, retrying with exponential backoff until the deadline; undefined if it never succeeds. */
   private async connectWithin(deadline: number): Promise<LineConnection | undefined> {
     const { now, sleep, connect, logger } = this.deps;
-    let backoff = BACKOFF_INITIAL_MS;
+    const backoff = new Backoff(CONNECT_BACKOFF, this.deps.jitter);
     while (!this.stopped) {
       try {
         this.connecting = connect(this.config.server);
@@ -212,12 +256,11 @@ export class EchoClientJob {
           logger.error(`${this.tag} Could not connect to ${this.address}: ${(err as Error).message}`);
           return undefined;
         }
-        const wait = Math.min(backoff, left);
+        const wait = Math.min(backoff.next(), left);
         logger.warn(
           `${this.tag} Could not connect to ${this.address}: ${(err as Error).message}; retrying in ${Math.round(wait)} ms`,
         );
         await sleep(wait, this.abort.signal);
-        backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
       } finally {
         this.connecting = undefined;
       }

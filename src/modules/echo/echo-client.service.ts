@@ -16,17 +16,24 @@ export class EchoClientService implements Job {
   constructor(boot: BootContext) {
     this.settings = boot.settings(echoClientSettings);
     this.logger = createLogger('echo-client', this.settings.logLevel);
-    const { id, serverAddress, loopLapseMs, loopPeriodMs } = this.settings;
+    const { id, serverAddress, loopLapseMs, loopPeriodMs, expect } = this.settings;
     this.job = new EchoClientJob(
-      { id, server: serverAddress, lapseMs: loopLapseMs, periodMs: loopPeriodMs },
+      { id, server: serverAddress, lapseMs: loopLapseMs, periodMs: loopPeriodMs, expect },
       defaultEchoClientDeps(this.logger),
     );
   }
 
   async run(): Promise<number> {
-    const { id, serverAddress, loopLapseMs, loopPeriodMs, logLevel } = this.settings;
+    const { id, serverAddress, loopLapseMs, loopPeriodMs, expect, logLevel } = this.settings;
     this.logger.info(
-      { id, server: `${serverAddress.host}:${serverAddress.port}`, loopLapseMs, loopPeriodMs, logLevel },
+      {
+        id,
+        server: `${serverAddress.host}:${serverAddress.port}`,
+        loopLapseMs,
+        loopPeriodMs,
+        expect,
+        logLevel,
+      },
       `[CLIENT ${id}] Main loop started`,
     );
     return (await this.job.run()).exitCode;

@@ -13,6 +13,7 @@ const files = {
     'loop:',
     '  lapse: "1m5s"',
     '  period: "250ms"',
+    'expect: any',
     'log:',
     '  level: debug',
     '',
@@ -94,6 +95,7 @@ describe('echo settings', () => {
         serverAddress: { host: 'file-host', port: 2000 },
         loopLapseMs: 65_000,
         loopPeriodMs: 250,
+        expect: 'any',
         logLevel: 'debug',
       });
     });
@@ -106,12 +108,14 @@ describe('echo settings', () => {
         CLI_LOOP_LAPSE: '2s',
         CLI_LOOP_PERIOD: '10ms',
         CLI_LOG_LEVEL: 'error',
+        CLI_EXPECT: 'ECHO',
       };
       expect(resolveSettings(echoClientSettings, { env, configDir })).toEqual({
         id: '9',
         serverAddress: { host: 'env-host', port: 3000 },
         loopLapseMs: 2000,
         loopPeriodMs: 10,
+        expect: 'echo',
         logLevel: 'error',
       });
     });
@@ -134,11 +138,19 @@ describe('echo settings', () => {
         serverAddress: { host: 'echo-server', port: 12345 },
         loopLapseMs: 60_000,
         loopPeriodMs: 5_000,
+        expect: 'echo',
         logLevel: 'info',
       });
       write('echo-client.yaml', '{}\n');
       clearConfigFileCache();
       expect(() => resolveSettings(echoClientSettings, { env: {}, configDir })).toThrow('CLI_ID is required');
+    });
+
+    it('rejects a CLI_EXPECT other than echo or any', () => {
+      const env = { CLI_ID: '1', CLI_EXPECT: 'exact' };
+      expect(() => resolveSettings(echoClientSettings, { env, configDir })).toThrow(
+        /CLI_EXPECT: must be one of echo, any \(got "exact"\)/,
+      );
     });
 
     it('rejects an invalid duration from the environment, naming the variable', () => {

@@ -1,7 +1,8 @@
 // Settings of the two echo parts. Names follow the seed (SERVER_PORT, SERVER_LISTEN_BACKLOG, CLI_*) as aliases
 // or canonical names, and each part reads its own file in config/, mounted at run time.
 import { defineSettings, type SettingsOf } from '../../platform/config/settings.js';
-import { duration, hostPort, int, port, str } from '../../platform/config/parsers.js';
+import { duration, hostPort, int, oneOf, port, str } from '../../platform/config/parsers.js';
+import { ECHO_EXPECTATIONS, type EchoExpectation } from './echo-client.job.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -74,6 +75,13 @@ export const echoClientSettings = defineSettings({
     file: { name: ECHO_CLIENT_FILE, key: 'loop.period' },
     default: 5_000,
     parse: duration(),
+  },
+  /** `echo`: a reply must be the message; `any`: any one line (the seed's own server answers with its own text). */
+  expect: {
+    env: 'CLI_EXPECT',
+    file: { name: ECHO_CLIENT_FILE, key: 'expect' },
+    default: 'echo' as EchoExpectation,
+    parse: oneOf(ECHO_EXPECTATIONS),
   },
   logLevel: {
     env: 'CLI_LOG_LEVEL',

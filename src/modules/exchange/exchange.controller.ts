@@ -1,11 +1,12 @@
 // HTTP and RPC doors of the exchange: POST/GET /exchange, the rate table, the SSE stream and exchange.convert.
 import { Body, Controller, Get, HttpCode, Post, Query, Sse, type MessageEvent } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { map, type Observable } from 'rxjs';
 import { Public } from '../../platform/http/access.decorator.js';
 import { RpcHandler } from '../../platform/transport/rpc-handler.decorator.js';
+import { validateDto } from '../../platform/validation/validate.js';
 import { exchangeContract, type Conversion, type RateTable } from './contract.js';
-import { ConvertDto } from './dto/convert.dto.js';
+import { ConvertDto, getConversionInput } from './dto/convert.dto.js';
 import { ExchangeService } from './exchange.service.js';
 
 @ApiTags('exchange')
@@ -21,8 +22,14 @@ export class ExchangeController {
   }
 
   @Get()
-  convertQuery(@Query() dto: ConvertDto): Conversion {
-    return this.exchange.convert(dto);
+  @ApiQuery({ type: ConvertDto, required: false })
+  @ApiBody({
+    type: ConvertDto,
+    required: false,
+    description: 'the same fields as a JSON body, as the seed sends them',
+  })
+  convertQuery(@Query() query: Record<string, unknown>, @Body() body: unknown): Conversion {
+    return this.exchange.convert(validateDto(ConvertDto, getConversionInput(query, body)));
   }
 
   @Get('rates')

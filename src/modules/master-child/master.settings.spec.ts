@@ -1,10 +1,10 @@
 import { ConfigError, resolveSettings } from '../../platform/config/settings.js';
-import { checkChildSettings, childSettings, masterSettings } from './master.settings.js';
+import { childSettings, masterSettings } from './master.settings.js';
 import { createChildSpawner } from './spawners/spawner.factory.js';
 
 const noConfigDir = '/nonexistent-config';
 const resolve = <S extends Parameters<typeof resolveSettings>[0]>(schema: S, env: Record<string, string>) =>
-  resolveSettings(schema, { env, configDir: noConfigDir });
+  resolveSettings(schema, { env, configDir: noConfigDir, deployment: { production: false } });
 
 describe('masterSettings', () => {
   it('defaults to a range of 10,000,000 and the process spawner', () => {
@@ -41,7 +41,7 @@ describe('childSettings', () => {
   };
 
   it('reads the child job from its environment', () => {
-    expect(checkChildSettings(resolve(childSettings, env))).toMatchObject({
+    expect(resolve(childSettings, env)).toMatchObject({
       id: 'c1',
       min: 5,
       max: 10,
@@ -53,8 +53,8 @@ describe('childSettings', () => {
 
   it('requires CHILD_ID and a range with min below max', () => {
     expect(() => resolve(childSettings, {})).toThrow(ConfigError);
-    expect(() => checkChildSettings(resolve(childSettings, { ...env, CHILD_MIN: '10' }))).toThrow(
-      /CHILD_MIN \(10\) must be below CHILD_MAX \(10\)/,
+    expect(() => resolve(childSettings, { ...env, CHILD_MIN: '10' })).toThrow(
+      expect.objectContaining({ problems: ['CHILD_MIN (10) must be below CHILD_MAX (10)'] }),
     );
   });
 });
@@ -65,9 +65,11 @@ describe('createChildSpawner', () => {
     expect(createChildSpawner(resolve(masterSettings, {})).kind).toBe('process');
   });
 
-  it('refuses the kubernetes spawner outside a pod', () => {
-    expect(() => createChildSpawner(resolve(masterSettings, { MASTER_SPAWNER: 'kubernetes' }))).toThrow(
-      /KUBERNETES_SERVICE_HOST/,
+  it('refuses the kubernetes spawner outside a pod when the settings are resolved', () => {
+    expect(() => resolve(masterSettings, { MASTER_SPAWNER: 'kubernetes' })).toThrow(
+      expect.objectContaining({
+        problems: ['MASTER_SPAWNER=kubernetes needs KUBERNETES_SERVICE_HOST (set inside a pod)'],
+      }),
     );
   });
 });

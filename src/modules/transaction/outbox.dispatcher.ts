@@ -2,6 +2,7 @@
 // Runs from onApplicationBootstrap; on shutdown it finishes the batch in flight and stops. Records a crashed
 // process had claimed are taken again once their lease expires; psp.process is idempotent by transaction id,
 // so a redelivery never pays twice.
+import { backoffDelay } from '../../platform/backoff.util.js';
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { BootContext } from '../../platform/boot-context.js';
 import type { SettingsOf } from '../../platform/config/settings.js';
@@ -11,7 +12,7 @@ import { createLogger } from '../../platform/logging/logger.js';
 import { newRequestId, requestContext } from '../../platform/logging/request-context.js';
 import { PspClient } from '../psp/contract.js';
 import { OutboxRepository, type ClaimedRecord } from './outbox.repository.js';
-import { backoffMs, isTransient } from './retry.policy.js';
+import { isTransient } from './retry.policy.js';
 import { transactionSettings } from './transaction.settings.js';
 
 @Injectable()
@@ -118,9 +119,8 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
         await this.outbox.fail(r.id, e.message);
         return false;
       }
-      const delay = backoffMs(r.attempts, this.settings.retryMinMs, this.settings.retryMaxMs, () =>
-        this.random.next(),
-      );
+      const { retryMinMs: initialMs, retryMaxMs: maxMs } = this.settings;
+      const delay = backoffDelay(r.attempts, { initialMs, maxMs }, () => this.random.next());
       this.log.warn(
         { transactionId: r.transactionId, attempt: r.attempts, retryInMs: delay, code: e.code },
         'payment delivery failed; will retry',

@@ -1,5 +1,5 @@
 import { AppError } from '../../platform/errors/app-error.js';
-import { backoffMs, isTransient } from './retry.policy.js';
+import { isTransient } from './retry.policy.js';
 
 describe('isTransient', () => {
   it.each([
@@ -12,18 +12,5 @@ describe('isTransient', () => {
     [new Error('socket hang up'), true],
   ])('%s -> %s', (err, transient) => {
     expect(isTransient(err)).toBe(transient);
-  });
-});
-
-describe('backoffMs', () => {
-  const top = () => 0.999999;
-  it('doubles from the minimum per attempt', () => {
-    expect([1, 2, 3, 4].map((a) => backoffMs(a, 100, 10_000, top))).toEqual([100, 200, 400, 800]);
-  });
-  it('never exceeds the maximum', () => {
-    expect(backoffMs(50, 100, 10_000, top)).toBe(10_000);
-  });
-  it('never waits less than half the minimum', () => {
-    expect(backoffMs(3, 100, 10_000, () => 0)).toBe(50);
   });
 });

@@ -51,3 +51,53 @@ describe(resolveSettings.name, () => {
     }
   });
 });
+
+describe('settings policies', () => {
+  const guarded = defineSettings(
+    {
+      min: { env: 'LOW', default: 0, parse: int() },
+      max: { env: 'HIGH', default: 10, parse: int() },
+      token: { env: 'TOKEN', optional: true, secret: true, parse: (raw: unknown) => String(raw) },
+    },
+    {
+      policies: [
+        (s) => (s.min >= s.max ? `LOW (${s.min}) must be below HIGH (${s.max})` : undefined),
+        (s, { production }) => (production && !s.token ? 'TOKEN is required in production' : undefined),
+      ],
+    },
+  );
+  const resolveIn = (env: Record<string, string>, production: boolean) =>
+    resolveSettings(guarded, { env, configDir: configDir(''), deployment: { production } });
+  const problemsOf = (fn: () => unknown): string[] => {
+    try {
+      fn();
+    } catch (e) {
+      if (e instanceof ConfigError) return e.problems;
+      throw e;
+    }
+    return [];
+  };
+
+  it('checks a rule across fields when the settings are resolved', () => {
+    expect(problemsOf(() => resolveIn({ LOW: '5', HIGH: '5' }, false))).toEqual([
+      'LOW (5) must be below HIGH (5)',
+    ]);
+  });
+
+  it('checks a rule tied to the deployment, and lets the other deployments pass', () => {
+    expect(problemsOf(() => resolveIn({}, true))).toEqual(['TOKEN is required in production']);
+    expect(resolveIn({}, false)).toEqual({ min: 0, max: 10, token: undefined });
+    expect(resolveIn({ TOKEN: 't' }, true)).toMatchObject({ token: 't' });
+  });
+
+  it('reports every broken policy at once', () => {
+    expect(problemsOf(() => resolveIn({ LOW: '9', HIGH: '1' }, true))).toEqual([
+      'LOW (9) must be below HIGH (1)',
+      'TOKEN is required in production',
+    ]);
+  });
+
+  it('runs no policy over values that did not parse (their own problems are reported instead)', () => {
+    expect(problemsOf(() => resolveIn({ LOW: 'x' }, true))).toEqual(['LOW: must be an integer (got "x")']);
+  });
+});

@@ -1,5 +1,6 @@
-// Settings are declared as data (env names, config-file key, default, parser) and resolved once at boot:
-// environment > config/ file > default. Every problem is collected so one message names them all.
+// Settings are declared as data (env names, config-file key, default, parser, policies) and resolved once at boot:
+// environment > config/ file > default. Every problem, policies included, is collected so one message names them
+// all before the process starts anything.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -22,7 +23,25 @@ export type SettingsOf<S extends SettingsSchema> = {
   [K in keyof S]: S[K] extends Setting<infer T> ? T : never;
 };
 
-export function defineSettings<S extends SettingsSchema>(schema: S): S {
+/** What a policy may depend on besides the schema's own values. */
+export interface Deployment {
+  /** NODE_ENV=production. */
+  production: boolean;
+}
+
+/** A rule over a schema's resolved values (across fields, or tied to the deployment); returns the problem. */
+export type SettingsPolicy<S extends SettingsSchema> = (
+  values: SettingsOf<S>,
+  deployment: Deployment,
+) => string | undefined;
+
+const policiesOf = new WeakMap<SettingsSchema, SettingsPolicy<never>[]>();
+
+export function defineSettings<S extends SettingsSchema>(
+  schema: S,
+  options: { policies?: SettingsPolicy<S>[] } = {},
+): S {
+  if (options.policies?.length) policiesOf.set(schema, options.policies as SettingsPolicy<never>[]);
   return schema;
 }
 
@@ -36,6 +55,8 @@ export class ConfigError extends Error {
 export interface SettingsSource {
   env: Record<string, string | undefined>;
   configDir: string;
+  /** Policies run only when this is known (the platform settings that say it resolved). */
+  deployment?: Deployment;
 }
 
 const fileCache = new Map<string, unknown>();
@@ -96,6 +117,12 @@ export function resolveSettings(schema: SettingsSchema, source: SettingsSource):
     } catch (err) {
       const shown = setting.secret ? '' : ` (got ${JSON.stringify(raw)})`;
       problems.push(`${origin}: ${(err as Error).message}${shown}`);
+    }
+  }
+  if (problems.length === 0 && source.deployment) {
+    for (const policy of policiesOf.get(schema) ?? []) {
+      const problem = (policy as SettingsPolicy<SettingsSchema>)(out as never, source.deployment);
+      if (problem) problems.push(problem);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);

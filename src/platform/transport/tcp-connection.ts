@@ -1,9 +1,14 @@
 // One client connection speaking the Nest TCP wire format (`<length>#<json>` frames, `{pattern,data,id,metadata}`
-// requests, `{id,response,err,isDisposed}` replies). Unlike the stock ClientTCP it multiplexes calls, times each
-// one out, fails fast while the peer is down and reconnects in the background with backoff.
+// requests, `{id,response,err,isDisposed}` replies), with many calls in flight matched by packet id, as the stock
+// ClientTCP does too. What differs from ClientTCP: it dials at once and redials in the background with jittered
+// backoff, where ClientTCP dials on the first call after a close and makes that call wait for the dial; a call while
+// the peer is down fails at once with a 503; every call has its own timeout (ClientTCP has none, callers add an rxjs
+// timeout); calls are plain promises rather than an rxjs pipeline each; writes are corked until the next event-loop
+// turn, so a burst of calls is one syscall; and frames beyond maxMessageChars are refused either way.
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { StringDecoder } from 'node:string_decoder';
+import { Backoff } from '../backoff.util.js';
 import { AppError } from '../errors/app-error.js';
 import { corkUntilNextTurn } from './cork.js';
 
@@ -24,8 +29,7 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-const MIN_BACKOFF_MS = 100;
-const MAX_BACKOFF_MS = 2000;
+const RECONNECT_BACKOFF = { initialMs: 100, maxMs: 2000 };
 
 export function unavailable(target: string, why: string): AppError {
   return new AppError(503, 'peer_unavailable', `${target} is unavailable: ${why}`);
@@ -39,7 +43,7 @@ export class TcpConnection {
   private buffer = '';
   private expected = -1;
   private readonly decoder = new StringDecoder('utf8');
-  private backoff = MIN_BACKOFF_MS;
+  private readonly backoff = new Backoff(RECONNECT_BACKOFF);
   private reconnectTimer?: NodeJS.Timeout;
   private waiters: Array<(ok: boolean) => void> = [];
   private lastError = 'not connected yet';
@@ -73,7 +77,7 @@ export class TcpConnection {
     this.buffer = '';
     this.expected = -1;
     socket.once(tls ? 'secureConnect' : 'connect', () => {
-      this.backoff = MIN_BACKOFF_MS;
+      this.backoff.reset();
       this.setState('up');
       this.flushWaiters(true);
     });
@@ -94,9 +98,8 @@ export class TcpConnection {
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (this.state === 'down') this.open();
-    }, this.backoff);
+    }, this.backoff.next());
     this.reconnectTimer.unref();
-    this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
   }
 
   private flushWaiters(ok: boolean): void {

@@ -84,6 +84,7 @@ function setup(overrides: Partial<EventBufferOptions<number>> = {}) {
     batchSize: 4,
     maxBuffer: 8,
     retry: { initialMs: 100, maxMs: 400 },
+    jitter: () => 1, // the top of each jittered retry wait: the ceilings themselves
     onWriteFailed: (f) => failures.push(f),
     onHealthChange: (h) => health.push(h),
     ...overrides,

@@ -5,6 +5,7 @@
 // What a crash can lose: events accepted but not yet written, i.e. at most the last `flushMs` of traffic plus
 // whatever piled up while the store was failing (bounded by `maxBuffer`). With `flushMs = 0` the buffer writes
 // through: append() resolves only once its events are stored, so an answered request never loses its events.
+import { backoffDelay } from '../../../platform/backoff.util.js';
 
 export interface EventWriter<E> {
   /** Stores the events in order, all or nothing. */
@@ -46,6 +47,8 @@ export interface EventBufferOptions<E> {
   /** Most events held unwritten; beyond it append() waits. */
   maxBuffer: number;
   retry?: RetryPolicy;
+  /** Jitter of the retry backoff, in [0, 1); Math.random unless a spec fixes it. */
+  jitter?: () => number;
   scheduler?: Scheduler;
   onWriteFailed?: (failure: WriteFailure) => void;
   /** Called when writes start failing (false) and when they succeed again (true). */
@@ -271,7 +274,7 @@ export class EventBuffer<E> {
   private onFailure(error: unknown): void {
     this.failedAttempts += 1;
     if (this.failedAttempts === 1) this.options.onHealthChange?.(false);
-    const retryInMs = Math.min(this.retry.initialMs * 2 ** (this.failedAttempts - 1), this.retry.maxMs);
+    const retryInMs = backoffDelay(this.failedAttempts, this.retry, this.options.jitter);
     this.options.onWriteFailed?.({
       error,
       attempt: this.failedAttempts,

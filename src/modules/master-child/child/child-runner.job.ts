@@ -6,7 +6,7 @@ import { BootContext } from '../../../platform/boot-context.js';
 import { createLogger } from '../../../platform/logging/logger.js';
 import type { Job } from '../../../platform/part.js';
 import { MasterClient } from '../contract.js';
-import { checkChildSettings, childSettings } from '../master.settings.js';
+import { childSettings } from '../master.settings.js';
 import { ChildJob, jobSpecOf } from './child.job.js';
 import { createRandom } from './random.util.js';
 
@@ -17,7 +17,7 @@ export class ChildRunnerJob implements Job {
   private readonly id: string;
 
   constructor(boot: BootContext, master: MasterClient) {
-    const s = checkChildSettings(boot.settings(childSettings));
+    const s = boot.settings(childSettings);
     this.id = s.id;
     this.job = new ChildJob(jobSpecOf(s), {
       random: createRandom(s.seed),

@@ -24,6 +24,7 @@ function fakeMaster(failures: Record<number, unknown[]> = {}) {
     done: async (d) => void dones.push(d),
     sleep: async (ms) => void delays.push(ms),
     retry: { attempts: 3, baseDelayMs: 100, maxDelayMs: 1000 },
+    jitter: () => 1, // the top of each jittered wait: the ceilings themselves
   };
   return { deps, reports, dones, delays };
 }

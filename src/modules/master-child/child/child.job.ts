@@ -1,6 +1,7 @@
 // The child's work: draw `count` integers uniformly in [min, max), report them in numbered batches (several in
 // flight, each retried until acknowledged), then say done. stop() ends drawing early but still delivers what
 // was drawn. Randomness, transport and sleeping are injected.
+import { backoffDelay } from '../../../platform/backoff.util.js';
 import type { DoneMessage, ReportBatch } from '../contract.js';
 import type { ChildSettings } from '../master.settings.js';
 import { type Random32, uniformInt } from './random.util.js';
@@ -28,6 +29,8 @@ export interface ChildJobDeps {
   report(batch: ReportBatch): Promise<unknown>;
   done(message: DoneMessage): Promise<unknown>;
   sleep?(ms: number): Promise<void>;
+  /** Jitter of the retry backoff, in [0, 1); Math.random unless a spec fixes it. */
+  jitter?: () => number;
   retry?: Partial<RetryPolicy>;
   /** Called before each retry (logging). */
   onRetry?(what: string, attempt: number, error: unknown): void;
@@ -126,7 +129,8 @@ export class ChildJob {
       } catch (err) {
         if (attempt >= this.retry.attempts || isPermanent(err)) throw err;
         this.deps.onRetry?.(what, attempt, err);
-        await this.sleep(Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1)));
+        const { baseDelayMs: initialMs, maxDelayMs: maxMs } = this.retry;
+        await this.sleep(backoffDelay(attempt, { initialMs, maxMs }, this.deps.jitter));
       }
     }
   }

@@ -3,7 +3,7 @@ import { createReopenableSchema, type ReopenableSchema } from '../../../../test/
 import { PROGRESS_MIGRATIONS } from './migrations/1763794000000-master-progress.migration.js';
 import { PROGRESS_ENTITIES } from './progress.entity.js';
 import type { ReportBatch } from '../contract.js';
-import { ProgressStore } from './progress.store.js';
+import { percentageOf, ProgressStore } from './progress.store.js';
 
 const range = { min: 100, max: 140 };
 // Small chunks so the fixture spans several chunks (40 numbers / 16 per chunk = 3 chunks).
@@ -44,7 +44,19 @@ describe(ProgressStore.name, () => {
   it('counts unique numbers, duplicates and rejected numbers exactly', async () => {
     const store = await loadedStore();
     for (const b of Object.values(batches)) await store.ingest(b);
-    expect(store.snapshot()).toEqual({ ...expected, percentage: (8 / 40) * 100, range });
+    expect(store.snapshot()).toEqual({ ...expected, percentage: 20, range });
+  });
+
+  it('reports the percentage to 6 decimals and the unique count exactly', async () => {
+    const store = await loadedStore(ds, { range: { min: 0, max: 3 } });
+    await store.ingest({ childId: 'alpha', seq: 0, numbers: [1, 1] });
+    expect(store.snapshot()).toMatchObject({ uniqueNumbers: 1, duplicates: 1, percentage: 33.333333 });
+  });
+
+  it('rounds the percentage that floating point would print as 0.04998999999999999', () => {
+    expect((4999 / 10_000_000) * 100).toBe(0.04998999999999999);
+    expect(percentageOf(4999, 10_000_000)).toBe(0.04999);
+    expect(percentageOf(10_000_000, 10_000_000)).toBe(100);
   });
 
   it('acknowledges each batch with what it added', async () => {

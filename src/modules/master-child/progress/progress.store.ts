@@ -65,6 +65,11 @@ interface Pending {
 }
 
 const MAX_SEQ = 2 ** 31 - 1;
+
+/** Share of the range seen, in percent, to 6 decimals: `4999 / 1e7 * 100` prints 0.04999, not 0.04998999999999999. */
+export function percentageOf(unique: number, size: number): number {
+  return Math.round((unique / size) * 100 * 1e6) / 1e6;
+}
 /** The log stores little-endian uint32s; on such a machine a Uint32Array's bytes are that already. */
 const LITTLE_ENDIAN = endianness() === 'LE';
 const MAX_CHILD_ID_LENGTH = 128;
@@ -237,7 +242,7 @@ export class ProgressStore {
   snapshot(): ProgressSnapshot {
     return {
       uniqueNumbers: this.unique,
-      percentage: (this.unique / this.size) * 100,
+      percentage: percentageOf(this.unique, this.size),
       range: { ...this.range },
       received: this.received,
       duplicates: this.duplicates,

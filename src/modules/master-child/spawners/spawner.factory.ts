@@ -31,11 +31,9 @@ export function createChildSpawner(s: MasterSettings, extras: SpawnerExtras = {}
             : undefined,
       });
     case 'kubernetes': {
-      if (!s.kubernetesServiceHost) {
-        throw new Error('MASTER_SPAWNER=kubernetes needs KUBERNETES_SERVICE_HOST (set inside a pod)');
-      }
       return new KubernetesSpawner({
-        apiUrl: kubernetesApiUrl(s.kubernetesServiceHost, s.kubernetesServicePort),
+        // Set: the settings policy refuses MASTER_SPAWNER=kubernetes without it.
+        apiUrl: kubernetesApiUrl(s.kubernetesServiceHost!, s.kubernetesServicePort),
         tokenPath: join(s.serviceAccountDir, 'token'),
         caPath: join(s.serviceAccountDir, 'ca.crt'),
         namespacePath: join(s.serviceAccountDir, 'namespace'),
