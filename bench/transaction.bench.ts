@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import pg from 'pg';
-import { httpLoad, ROOT, row, sleep, startRole, startScript, type BenchRow } from './lib.js';
+import { freePort, httpLoad, ROOT, row, sleep, startRole, startScript, type BenchRow } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CONNECTIONS = 32;
@@ -80,7 +80,13 @@ export async function run(): Promise<BenchRow[]> {
   // (a) ROLE=all (auth.verify in-process, transaction + outbox written in one statement, the dispatcher and the
   // psp draining alongside) vs bare Fastify + one INSERT, and vs the stock Nest peer of the same write path.
   const [oursDb, baseDb, peerDb] = await Promise.all([createDatabase(), createDatabase(), createDatabase()]);
-  const all = await startRole('all', { ...roleEnv, DATABASE_URL: oursDb });
+  // ROLE=all also serves gRPC and the echo port: free ones, so the run never collides with anything else here.
+  const all = await startRole('all', {
+    ...roleEnv,
+    DATABASE_URL: oursDb,
+    GRPC_PORT: String(await freePort()),
+    ECHO_PORT: String(await freePort()),
+  });
   const base = await startScript(resolve(ROOT, 'bench/baselines/fastify-pg-insert.mjs'), {
     DATABASE_URL: baseDb,
   });
