@@ -1,7 +1,8 @@
 // Calculator benchmarks, each side by side with its baseline in the same run, everything at its shipped defaults:
 //  (a) unary Factorial calls/s: the calculator role (gRPC + event store) vs a bare @grpc/grpc-js server with the
-//      same handler, and vs the stock NestJS peer (a `Transport.GRPC` microservice with the same proto and
-//      handler), each in its own process;
+//      bare computation, and vs the stock NestJS peer: a `Transport.GRPC` microservice with the same proto and the
+//      role's handler (the same use case storing every call's events through the shipped EventBuffer), so the peer
+//      differs from the role only in its gRPC layer; each in its own process;
 //  (b) events stored/s: the EventBuffer's batched multi-row INSERTs vs one INSERT per event;
 //  (c) Factorial p99 latency with the event store on vs off (the same server code, only the append differs).
 // `run()` is what bench/run.ts calls; `node dist-bench/bench/calculator.bench.js` runs it alone.
@@ -15,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import 'reflect-metadata';
-import { Controller, Module } from '@nestjs/common';
+import { Controller, Inject, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { GrpcMethod, Transport, type MicroserviceOptions } from '@nestjs/microservices';
 import pg from 'pg';
@@ -70,17 +71,32 @@ const SHIPPED_BUFFER = {
   maxBuffer: calculatorSettings.eventStoreMaxBuffer.default!,
 };
 
-/** The stock NestJS peer: the same proto and computation behind `@GrpcMethod`, as Nest's documentation shows. */
-@Controller()
-class NestMathHelperController {
-  @GrpcMethod('MathHelper', 'Factorial')
-  factorial(input: FactorialInput) {
-    return computeFactorial(input);
+/** The role's handler: the calculate use case, with the shipped event buffer when a database is given. */
+function handlerUseCase(databaseUrl: string | undefined): CalculateUseCase {
+  let append: (...events: NewCalculatorEvent[]) => Promise<void> = async () => undefined;
+  if (databaseUrl) {
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+    const buffer = new EventBuffer<NewCalculatorEvent>({
+      writer: new PostgresEventStore(pool),
+      ...SHIPPED_BUFFER,
+    });
+    append = (...events) => buffer.append(...events);
   }
+  return new CalculateUseCase({ append, now: () => new Date(), newId: randomUUID, instance: 'bench@local' });
 }
 
-@Module({ controllers: [NestMathHelperController] })
-class NestMathHelperModule {}
+const USE_CASE = Symbol('CalculateUseCase');
+
+/** The stock NestJS peer: the same proto behind `@GrpcMethod`, as Nest's documentation shows, and the role's handler. */
+@Controller()
+class NestMathHelperController {
+  constructor(@Inject(USE_CASE) private readonly useCase: CalculateUseCase) {}
+
+  @GrpcMethod('MathHelper', 'Factorial')
+  factorial(input: FactorialInput, _meta: unknown, call: grpc.ServerUnaryCall<unknown, unknown>) {
+    return this.useCase.factorial(input, { door: 'grpc', clientIp: call.getPeer(), requestId: randomUUID() });
+  }
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Servers, each run in a child process (`fork(this file, ['serve', kind])`).
@@ -108,6 +124,11 @@ async function serve(kind: ServerKind): Promise<void> {
     );
   } else if (kind === 'nest') {
     port = await freePort();
+    @Module({
+      controllers: [NestMathHelperController],
+      providers: [{ provide: USE_CASE, useValue: handlerUseCase(process.env.CALCULATOR_BENCH_DB) }],
+    })
+    class NestMathHelperModule {}
     const app = await NestFactory.createMicroservice<MicroserviceOptions>(NestMathHelperModule, {
       transport: Transport.GRPC,
       // The proto has no package: '' makes Nest look the service up at the root.
@@ -116,21 +137,7 @@ async function serve(kind: ServerKind): Promise<void> {
     });
     await app.listen();
   } else {
-    let append: (...events: NewCalculatorEvent[]) => Promise<void> = async () => undefined;
-    if (kind === 'store-on') {
-      const pool = new pg.Pool({ connectionString: process.env.CALCULATOR_BENCH_DB, max: 10 });
-      const buffer = new EventBuffer<NewCalculatorEvent>({
-        writer: new PostgresEventStore(pool),
-        ...SHIPPED_BUFFER,
-      });
-      append = (...events) => buffer.append(...events);
-    }
-    const useCase = new CalculateUseCase({
-      append,
-      now: () => new Date(),
-      newId: randomUUID,
-      instance: 'bench@local',
-    });
+    const useCase = handlerUseCase(kind === 'store-on' ? process.env.CALCULATOR_BENCH_DB : undefined);
     const server = new CalculatorGrpcServer({
       host: '127.0.0.1',
       port: 0,
@@ -350,9 +357,10 @@ export async function run(): Promise<BenchRow[]> {
 
     // (a) The real role (it migrates its own database and stores every call's events) against the bare server and
     // the stock Nest peer, in rounds that alternate all three.
-    const bare = await forkServer('bare');
-    const nest = await forkServer('nest');
+    // The role first: it creates the events table the peer writes to.
     const role = await startRole(databaseUrl);
+    const bare = await forkServer('bare');
+    const nest = await forkServer('nest', { CALCULATOR_BENCH_DB: databaseUrl });
     try {
       const runs = { ours: [] as Measured[], bare: [] as Measured[], nest: [] as Measured[] };
       for (let i = 0; i < ROUNDS; i++) {
