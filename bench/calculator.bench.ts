@@ -8,10 +8,9 @@
 // `run()` is what bench/run.ts calls; `node dist-bench/bench/calculator.bench.js` runs it alone.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +30,7 @@ import { EventBuffer } from '../src/modules/calculator/event-store/event-buffer.
 import { PostgresEventStore } from '../src/modules/calculator/event-store/postgres-event.store.js';
 import { calculatorSettings } from '../src/modules/calculator/calculator.settings.js';
 import { startEmbeddedPostgres } from '../src/platform/database/embedded-postgres.js';
-import { row, type BenchRow } from './lib.js';
+import { freePort, row, startRole, type BenchRow } from './lib.js';
 
 export type { BenchRow };
 
@@ -178,42 +177,17 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => ok(port));
-    });
-    s.on('error', fail);
+/** The real calculator role (`dist/main.js`, built by `npm run build`), started like every role bench, with its gRPC port. */
+async function startCalculatorRole(
+  databaseUrl: string,
+): Promise<{ port: number; child: ChildProcess; stop(): Promise<void> }> {
+  const port = await freePort();
+  const role = await startRole('calculator', {
+    DATABASE_URL: databaseUrl,
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: String(port),
   });
-}
-
-/** The real calculator role (`dist/main.js`, built by `npm run build`), with its gRPC port. */
-async function startRole(databaseUrl: string): Promise<{ port: number; child: ChildProcess }> {
-  const [http, tcp, port] = [await freePort(), await freePort(), await freePort()];
-  const child = spawn(process.execPath, [join(ROOT, 'dist/main.js')], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      ROLE: 'calculator',
-      DATABASE_URL: databaseUrl,
-      HTTP_HOST: '127.0.0.1',
-      HTTP_PORT: String(http),
-      TCP_HOST: '127.0.0.1',
-      TCP_PORT: String(tcp),
-      GRPC_HOST: '127.0.0.1',
-      GRPC_PORT: String(port),
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`calculator role exited with ${child.exitCode}`);
-    const ready = await fetch(`http://127.0.0.1:${http}/health/ready`)
-      .then((r) => r.ok)
-      .catch(() => false);
-    if (ready) return { port, child };
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return { port, child: role.child, stop: () => role.stop() };
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
@@ -358,7 +332,7 @@ export async function run(): Promise<BenchRow[]> {
     // (a) The real role (it migrates its own database and stores every call's events) against the bare server and
     // the stock Nest peer, in rounds that alternate all three.
     // The role first: it creates the events table the peer writes to.
-    const role = await startRole(databaseUrl);
+    const role = await startCalculatorRole(databaseUrl);
     const bare = await forkServer('bare');
     const nest = await forkServer('nest', { CALCULATOR_BENCH_DB: databaseUrl });
     try {
@@ -390,7 +364,7 @@ export async function run(): Promise<BenchRow[]> {
         ),
       );
     } finally {
-      await Promise.all([stop(bare.child), stop(nest.child), stop(role.child)]);
+      await Promise.all([stop(bare.child), stop(nest.child), role.stop()]);
     }
 
     // (b) In this process, on the tables the role created.
