@@ -1,5 +1,5 @@
 // Payments benchmarks, at shipped defaults: durably accepted transactions/s in ROLE=all vs a bare Fastify route doing
-// one INSERT per request through pg and vs the stock NestJS peer of the same write path (bench/peers), in the same
+// one INSERT per request through pg and vs the stock NestJS peer of the same write path (bench/baselines), in the same
 // run; with the psp in its own role, whether the outbox drains as fast as it fills; and the p99 of the POST.
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -91,7 +91,7 @@ export async function run(): Promise<BenchRow[]> {
   const base = await startScript(resolve(ROOT, 'bench/baselines/fastify-pg-insert.mjs'), {
     DATABASE_URL: baseDb,
   });
-  const peer = await startScript(resolve(ROOT, 'dist-bench/bench/peers/nest-transaction.peer.js'), {
+  const peer = await startScript(resolve(ROOT, 'dist-bench/bench/baselines/nest-transaction.peer.js'), {
     DATABASE_URL: peerDb,
     JWT_SECRET,
   });
