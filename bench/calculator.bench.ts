@@ -86,7 +86,7 @@ function handlerUseCase(databaseUrl: string | undefined): CalculateUseCase {
 
 const USE_CASE = Symbol('CalculateUseCase');
 
-/** The stock NestJS peer: the same proto behind `@GrpcMethod`, as Nest's documentation shows, and the role's handler. */
+/** The stock NestJS peer: the same proto behind `@GrpcMethod`, as Nest's documentation shows; the role's handler. */
 @Controller()
 class NestMathHelperController {
   constructor(@Inject(USE_CASE) private readonly useCase: CalculateUseCase) {}
@@ -177,7 +177,7 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-/** The real calculator role (`dist/main.js`, built by `npm run build`), started like every role bench, with its gRPC port. */
+/** The real calculator role (`dist/main.js`), started like every role bench, on a gRPC port of its own. */
 async function startCalculatorRole(
   databaseUrl: string,
 ): Promise<{ port: number; child: ChildProcess; stop(): Promise<void> }> {

@@ -1,5 +1,6 @@
-// POST /transaction/transaction: the original's checks, the token through auth.verify (remembered until it expires), then the transaction and
-// its outbox record written durably before answering. An Idempotency-Key replays the first answer's transaction.
+// POST /transaction/transaction: the original's checks, the token through auth.verify (remembered until it
+// expires), then the transaction and its outbox record written durably before answering. An Idempotency-Key
+// replays the first answer's transaction.
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../../platform/errors/app-error.js';
 import { currentRequestId } from '../../platform/logging/request-context.js';

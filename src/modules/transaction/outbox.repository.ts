@@ -19,7 +19,7 @@ export interface ClaimedRecord {
 export class OutboxRepository {
   constructor(private readonly db: DataSource) {}
 
-  /** One round trip: the claim and the claimed records joined with their transactions; the order comes from the join. */
+  /** One round trip: the claim, and the claimed records joined with their transactions (the join gives the order). */
   async claim(limit: number, leaseMs: number): Promise<ClaimedRecord[]> {
     return preparedQuery<ClaimedRecord>(
       this.db,
