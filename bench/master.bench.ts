@@ -3,12 +3,10 @@
 // the same batches, both driven by the same typed MasterClient; (b) how many draws and how long 4 real children
 // (process spawner) take to cover [0, 1,000,000) completely, against the coupon-collector expectation n·H(n).
 //
-// Load shape: 4 reporters, each on its own connection like a child, each with 2 batches of 10,000 numbers in
-// flight (80,000 numbers outstanding in all). Batches of 10,000 (MASTER_CHILD_BATCH_SIZE / CHILD_BATCH_SIZE; the
-// child's default is 1000) because the master's cost per batch (one reply write, one idempotency row, one handler
-// run) is fixed while the bare server's cost is almost all per number; with 1000-number batches the ratio is about
-// 0.25-0.3x on these machines. Two in flight keeps the group commit full (while one group commits, the next
-// queues) without making each commit huge. BENCH_MASTER_BATCH / BENCH_MASTER_IN_FLIGHT override both.
+// Load shape, as shipped: 4 reporters, each on its own connection like a child, each with CHILD_MAX_IN_FLIGHT
+// batches of CHILD_BATCH_SIZE numbers in flight (the child's defaults, read from its settings, so the bench follows
+// whatever ships). The master's cost per batch (its share of a commit, a report row, a reply) is fixed while the bare
+// server's cost is almost all per number, which is why the shipped batch is 10,000 (docs/master-child.md).
 import 'reflect-metadata';
 import { resolve } from 'node:path';
 import pg from 'pg';
@@ -22,21 +20,18 @@ import { RpcHub } from '../src/platform/transport/rpc-hub.js';
 import type { RpcRegistry } from '../src/platform/transport/rpc-registry.js';
 import { createRandom, uniformInt } from '../src/modules/master-child/child/random.util.js';
 import { MasterClient } from '../src/modules/master-child/contract.js';
-import { ROOT, sleep, startRole, startScript, type BenchRow } from './lib.js';
+import { childSettings } from '../src/modules/master-child/master.settings.js';
+import { row, ROOT, sleep, startRole, startScript, type BenchRow } from './lib.js';
 
 export type { BenchRow };
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const REPORTERS = 4;
-const IN_FLIGHT = Number(process.env.BENCH_MASTER_IN_FLIGHT ?? 2);
-const BATCH = Number(process.env.BENCH_MASTER_BATCH ?? 10_000);
+const IN_FLIGHT = childSettings.maxInFlight.default!;
+const BATCH = childSettings.batchSize.default!;
 const INGEST_RANGE = 10_000_000;
 const COVER_RANGE = 1_000_000;
 const COVER_CAP_MS = 60_000;
-
-function row(name: string, ours: number, baseline: number, unit: string, target: string): BenchRow {
-  return { name, ours, baseline, unit, ratio: baseline ? ours / baseline : 0, target };
-}
 
 /** A database of its own on the run's server (DATABASE_URL), so each master starts from empty progress. */
 async function freshDatabase(): Promise<string> {
@@ -157,7 +152,7 @@ async function ingest(rows: BenchRow[]): Promise<number> {
     const oursRate = oursNumbers / oursSeconds;
     rows.push(
       row(
-        `master.report ingest, ROLE=master with PostgreSQL vs bare net parse (${REPORTERS} reporters x ${IN_FLIGHT} in flight x ${BATCH} numbers)`,
+        `master.report ingest, ROLE=master with PostgreSQL vs bare net parse (${REPORTERS} reporters x ${IN_FLIGHT} in flight x ${BATCH} numbers, shipped defaults)`,
         oursRate,
         baseNumbers / baseSeconds,
         'numbers/s',
@@ -187,7 +182,6 @@ async function cover(rows: BenchRow[], ingestRate: number): Promise<void> {
     MASTER_RANGE: String(COVER_RANGE),
     MASTER_MAX_CHILDREN: String(REPORTERS),
     MASTER_CHILD_SEED: 'bench-cover',
-    MASTER_CHILD_BATCH_SIZE: String(BATCH),
     MASTER_CHILD_TIMEOUT_MS: String(COVER_CAP_MS * 2),
   });
   try {

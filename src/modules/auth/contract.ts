@@ -10,6 +10,8 @@ export interface VerifiedUser {
   user_id: number;
   username: string;
   enabled: boolean;
+  /** The token's expiry (seconds since the epoch): a caller may reuse this answer for the same token until then. */
+  exp: number;
 }
 
 /** AppError codes auth.verify answers with (status 401). */

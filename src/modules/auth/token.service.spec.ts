@@ -43,6 +43,7 @@ describe(TokenService.name, () => {
       user_id: 1,
       username: 'alice',
       enabled: true,
+      exp: NOW_S + TTL_S,
     });
   });
 

@@ -94,6 +94,6 @@ export class TokenService {
     ) {
       throw invalid();
     }
-    return { user_id: user_id!, username, enabled };
+    return { user_id: user_id!, username, enabled, exp };
   }
 }

@@ -51,6 +51,11 @@ describe('childSettings', () => {
     });
   });
 
+  it('reports 10,000 numbers per batch, 4 batches in flight, unless told otherwise', () => {
+    expect(resolve(childSettings, env)).toMatchObject({ batchSize: 10_000, maxInFlight: 4 });
+    expect(resolve(childSettings, { ...env, CHILD_BATCH_SIZE: '1000' }).batchSize).toBe(1000);
+  });
+
   it('requires CHILD_ID and a range with min below max', () => {
     expect(() => resolve(childSettings, {})).toThrow(ConfigError);
     expect(() => resolve(childSettings, { ...env, CHILD_MIN: '10' })).toThrow(

@@ -1,13 +1,14 @@
-// POST /transaction/transaction: the original's checks, the token through auth.verify, then the transaction and
-// its outbox record written durably before answering. An Idempotency-Key replays the first answer's transaction.
+// POST /transaction/transaction: the original's checks, the token through auth.verify (remembered until it
+// expires), then the transaction and its outbox record written durably before answering. An Idempotency-Key
+// replays the first answer's transaction.
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../../platform/errors/app-error.js';
 import { currentRequestId } from '../../platform/logging/request-context.js';
-import { AuthClient } from '../auth/contract.js';
 import type { AcceptedTransaction } from './contract.js';
 import { OutboxDispatcher } from './outbox.dispatcher.js';
 import { parseIdempotencyKey, parseTransactionRequest, requestHash } from './transaction-request.js';
 import { TransactionsRepository, type StoredTransaction } from './transactions.repository.js';
+import { VerifiedTokenCache } from './verified-token.cache.js';
 
 export interface CreateTransactionInput {
   body: unknown;
@@ -22,7 +23,7 @@ export function accepted(t: StoredTransaction): AcceptedTransaction {
 @Injectable()
 export class CreateTransactionUseCase {
   constructor(
-    private readonly auth: AuthClient,
+    private readonly tokens: VerifiedTokenCache,
     private readonly transactions: TransactionsRepository,
     private readonly dispatcher: OutboxDispatcher,
   ) {}
@@ -32,7 +33,7 @@ export class CreateTransactionUseCase {
   ): Promise<{ transaction: AcceptedTransaction; replayed: boolean }> {
     const req = parseTransactionRequest(input.body, input.authorization);
     const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
-    const user = await this.auth.verify({ token: req.token });
+    const user = await this.tokens.verify(req.token);
     if (!user.enabled) throw new AppError(403, 'user_disabled', 'User not enabled for transactions');
     const hash = requestHash(req);
     const { created, transaction } = await this.transactions.create({

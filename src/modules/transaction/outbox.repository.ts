@@ -4,6 +4,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { PaymentOrder } from '../psp/contract.js';
+import { preparedQuery } from './prepared-query.util.js';
 
 export interface ClaimedRecord {
   id: string;
@@ -18,9 +19,11 @@ export interface ClaimedRecord {
 export class OutboxRepository {
   constructor(private readonly db: DataSource) {}
 
-  /** A CTE, so the driver hands back rows (a bare UPDATE answers [rows, count]); the order comes from the join. */
+  /** One round trip: the claim, and the claimed records joined with their transactions (the join gives the order). */
   async claim(limit: number, leaseMs: number): Promise<ClaimedRecord[]> {
-    return this.db.query(
+    return preparedQuery<ClaimedRecord>(
+      this.db,
+      'outbox.claim',
       `WITH claimed AS (
          UPDATE transaction_outbox o
          SET claimed_until = now() + make_interval(secs => $2::float8 / 1000), attempts = o.attempts + 1
@@ -45,7 +48,9 @@ export class OutboxRepository {
   /** The psp acknowledged these: their transactions are completed and the records leave the queue. */
   async complete(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.db.query(
+    await preparedQuery(
+      this.db,
+      'outbox.complete',
       `WITH done AS (
          DELETE FROM transaction_outbox WHERE id = ANY($1::bigint[]) RETURNING transaction_id
        )

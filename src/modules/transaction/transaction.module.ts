@@ -13,6 +13,7 @@ import { TransactionController } from './transaction.controller.js';
 import { TransactionEntity } from './transaction.entity.js';
 import { transactionSettings } from './transaction.settings.js';
 import { TransactionsRepository } from './transactions.repository.js';
+import { VerifiedTokenCache } from './verified-token.cache.js';
 
 @Module({
   controllers: [TransactionController],
@@ -22,6 +23,7 @@ import { TransactionsRepository } from './transactions.repository.js';
     OutboxDispatcher,
     CreateTransactionUseCase,
     BearerTokenGuard,
+    VerifiedTokenCache,
     ...provideClients(AuthClient, PspClient),
   ],
 })

@@ -3,6 +3,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { TransactionStatus } from './contract.js';
+import { preparedQuery } from './prepared-query.util.js';
 
 export interface NewTransaction {
   userId: number;
@@ -31,6 +32,16 @@ const COLUMNS = `id, user_id AS "userId", amount::text AS amount, currency, stat
   failure_reason AS "failureReason", request_hash AS "requestHash", created_at AS "createdAt",
   completed_at AS "completedAt"`;
 
+const CREATE = `WITH t AS (
+    INSERT INTO transactions (user_id, amount, currency, idempotency_key, request_hash)
+    VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (user_id, idempotency_key) DO NOTHING
+    RETURNING *
+  ), o AS (
+    INSERT INTO transaction_outbox (transaction_id, request_id) SELECT id, $6::varchar FROM t
+  )
+  SELECT ${COLUMNS} FROM t`;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
@@ -42,18 +53,14 @@ export class TransactionsRepository {
    * user nothing is written and `created` is false: the caller compares the stored transaction's request hash.
    */
   async create(t: NewTransaction): Promise<{ created: boolean; transaction: StoredTransaction }> {
-    const rows: StoredTransaction[] = await this.db.query(
-      `WITH t AS (
-         INSERT INTO transactions (user_id, amount, currency, idempotency_key, request_hash)
-         VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (user_id, idempotency_key) DO NOTHING
-         RETURNING *
-       ), o AS (
-         INSERT INTO transaction_outbox (transaction_id, request_id) SELECT id, $6::varchar FROM t
-       )
-       SELECT ${COLUMNS} FROM t`,
-      [t.userId, t.amount, t.currency, t.idempotencyKey ?? null, t.requestHash, t.requestId ?? null],
-    );
+    const rows = await preparedQuery<StoredTransaction>(this.db, 'transactions.create', CREATE, [
+      t.userId,
+      t.amount,
+      t.currency,
+      t.idempotencyKey ?? null,
+      t.requestHash,
+      t.requestId ?? null,
+    ]);
     if (rows[0]) return { created: true, transaction: rows[0] };
     const existing: StoredTransaction[] = await this.db.query(
       `SELECT ${COLUMNS} FROM transactions WHERE user_id = $1 AND idempotency_key = $2`,
