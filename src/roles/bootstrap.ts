@@ -16,6 +16,7 @@ import { ConfigError, resolveSettings, type SettingsSchema } from '../platform/c
 import { Database, createDataSource, openDatabase } from '../platform/database/database.js';
 import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js';
 import { configureHttpEdge, fastifyOptions } from '../platform/http/http-edge.js';
+import { operationsSettingsProblems } from '../platform/http/operations.guard.js';
 import { unmarkedRoutes } from '../platform/http/route-access.check.js';
 import { configureRootLogger, createLogger, NestPinoLogger } from '../platform/logging/logger.js';
 import { startDefaultMetrics } from '../platform/metrics/metrics.js';
@@ -25,6 +26,8 @@ import { PlatformModule } from '../platform/platform.module.js';
 import { Lifecycle } from '../platform/shutdown/lifecycle.js';
 import { RpcServer } from '../platform/transport/rpc-server.js';
 import { RpcHub, tlsOptions } from '../platform/transport/rpc-hub.js';
+import { ConsoleModule } from './console/console.module.js';
+import { consoleSettings } from './console/console.settings.js';
 import { PARTS } from './parts.js';
 import {
   hostRoleOf,
@@ -85,6 +88,9 @@ export async function resolveBoot(env: Record<string, string | undefined>): Prom
     }
   };
   resolveInto(platformSettings);
+  resolveInto(consoleSettings);
+  const resolvedPlatform = values.get(platformSettings) as BootContext['platform'] | undefined;
+  if (resolvedPlatform) problems.push(...operationsSettingsProblems(resolvedPlatform));
   for (const part of parts) if (part.settings && !values.has(part.settings)) resolveInto(part.settings);
 
   const peers = new Map<PartName, PeerTarget>();
@@ -284,6 +290,6 @@ function rootModule(
   class RootModule {}
   return {
     module: RootModule,
-    imports: [PlatformModule.forRoot(boot, dataSource), ...parts.map((p) => p.module)],
+    imports: [PlatformModule.forRoot(boot, dataSource), ConsoleModule, ...parts.map((p) => p.module)],
   };
 }
