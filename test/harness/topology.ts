@@ -177,8 +177,11 @@ export class Topology {
       for (const r of roles)
         peerEnv[`${r.toUpperCase().replace(/-/g, '_')}_ADDR`] = `127.0.0.1:${ports[i].tcp}`;
     });
+    const httpUrls = ports.map((p) => `http://127.0.0.1:${p.http}`);
     specs.forEach((spec, i) => {
       const name = spec.name ?? spec.role;
+      // Each process's console reads the others (compose and Kubernetes find them by service name instead).
+      const others = httpUrls.filter((_, j) => j !== i);
       const env = {
         LOG_LEVEL: 'info',
         NODE_ENV: 'test',
@@ -190,6 +193,7 @@ export class Topology {
         // Its own echo port, so processes hosting echo-server (ROLE=all too) never fight over 12345.
         ECHO_PORT: String(ports[i].echo),
         ...peerEnv,
+        ...(others.length > 0 ? { CONSOLE_TARGETS: others.join(',') } : {}),
         ...opts.env,
         ...spec.env,
         ROLE: spec.role,

@@ -114,13 +114,16 @@ export class ConsoleController implements OnModuleDestroy {
     out.write(`retry: ${STREAM_RETRY_MS}\n\n`);
     try {
       if (!node) throw new Error(`no ${source.part} is up`);
-      const connect = AbortSignal.any([abort.signal, AbortSignal.timeout(this.deployment.fetchTimeoutMs)]);
+      // The bound covers only the answer's headers: past them, only the page leaving or shutdown ends the relay.
+      const connecting = setTimeout(
+        () => abort.abort(new Error('no answer in time')),
+        this.deployment.fetchTimeoutMs,
+      );
       const res = await fetch(`${node}${source.path}`, {
         headers: { accept: 'text/event-stream', ...this.deployment.authHeaders() },
-        signal: connect,
-      });
+        signal: abort.signal,
+      }).finally(() => clearTimeout(connecting));
       if (!res.ok || !res.body) throw new Error(`${source.path} answered ${res.status}`);
-      // Past the connect bound, only the page leaving or shutdown ends the relay.
       const reader = res.body.getReader();
       abort.signal.addEventListener('abort', () => void reader.cancel().catch(() => undefined));
       for (;;) {
@@ -129,7 +132,7 @@ export class ConsoleController implements OnModuleDestroy {
         out.write(value);
       }
     } catch (e) {
-      if (!abort.signal.aborted)
+      if (!req.raw.destroyed)
         out.write(`event: source-down\ndata: ${JSON.stringify({ error: (e as Error).message })}\n\n`);
     } finally {
       this.streams.delete(abort);
@@ -165,25 +168,16 @@ export class ConsoleController implements OnModuleDestroy {
   private async relay(part: string, method: string, path: string, reply: FastifyReply, body?: unknown) {
     const node = await this.panelsService.hostOf(part);
     if (!node) throw new AppError(503, 'peer_unavailable', `No ${part} is up`);
-    let res: Response;
+    let res: Awaited<ReturnType<DeploymentService['request']>>;
     try {
-      res = await fetch(`${node}${path}`, {
-        method,
-        headers: {
-          accept: 'application/json',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...this.deployment.authHeaders(),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.deployment.fetchTimeoutMs),
-      });
+      res = await this.deployment.request(node, path, { method, body });
     } catch (e) {
       throw new AppError(503, 'peer_unavailable', `${part} did not answer: ${(e as Error).message}`);
     }
     void reply
       .status(res.status)
-      .header('content-type', res.headers.get('content-type') ?? 'application/json')
-      .send(await res.text());
+      .header('content-type', res.contentType || 'application/json')
+      .send(res.text);
   }
 
   onModuleDestroy(): void {

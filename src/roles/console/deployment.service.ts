@@ -4,6 +4,7 @@
 // the console adds no work to request handling; a role that does not answer is shown as down.
 import { Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { BootContext } from '../../platform/boot-context.js';
 import {
@@ -132,12 +133,46 @@ export class DeploymentService {
     return token ? { authorization: `Bearer ${token}` } : {};
   }
 
-  async fetchJson<T>(url: string): Promise<{ status: number; body: T }> {
-    const res = await fetch(url, {
-      headers: { accept: 'application/json', ...this.authHeaders() },
+  /**
+   * One bounded request to a role's HTTP API. This process answers its own through Fastify's inject (no socket,
+   * so nothing is left open at shutdown); other roles over HTTP.
+   */
+  async request(
+    base: string,
+    path: string,
+    init: { method?: string; body?: unknown } = {},
+  ): Promise<{ status: number; contentType: string; text: string }> {
+    const method = init.method ?? 'GET';
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...this.authHeaders(),
+    };
+    const payload = init.body === undefined ? undefined : JSON.stringify(init.body);
+    if (base === this.selfUrl()) {
+      const fastify = this.http.httpAdapter.getInstance<FastifyInstance>();
+      const res = await within(
+        this.settings.fetchTimeoutMs,
+        fastify.inject({ method: method as 'GET', url: path, headers, payload }),
+      );
+      return {
+        status: res.statusCode,
+        contentType: String(res.headers['content-type'] ?? ''),
+        text: res.body,
+      };
+    }
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers,
+      body: payload,
       signal: AbortSignal.timeout(this.settings.fetchTimeoutMs),
     });
-    return { status: res.status, body: (await res.json()) as T };
+    return { status: res.status, contentType: res.headers.get('content-type') ?? '', text: await res.text() };
+  }
+
+  async fetchJson<T>(base: string, path: string): Promise<{ status: number; body: T }> {
+    const res = await this.request(base, path);
+    return { status: res.status, body: JSON.parse(res.text) as T };
   }
 
   get fetchTimeoutMs(): number {
@@ -243,10 +278,10 @@ export class DeploymentService {
 
   private async read(url: string, self: boolean): Promise<NodeReading> {
     const [about, health, metrics] = await Promise.allSettled([
-      this.fetchJson<About>(`${url}/about`),
-      this.fetchJson<Record<string, unknown>>(`${url}/health/ready`),
-      fetch(`${url}/metrics`, { signal: AbortSignal.timeout(this.settings.fetchTimeoutMs) }).then((r) =>
-        r.ok ? r.text() : Promise.reject(new Error(`metrics answered ${r.status}`)),
+      this.fetchJson<About>(url, '/about'),
+      this.fetchJson<Record<string, unknown>>(url, '/health/ready'),
+      this.request(url, '/metrics').then((r) =>
+        r.status === 200 ? r.text : Promise.reject(new Error(`metrics answered ${r.status}`)),
       ),
     ]);
     if (about.status === 'rejected' || about.value.status !== 200) {
@@ -269,6 +304,17 @@ export class DeploymentService {
     };
     return { node, series: metrics.status === 'fulfilled' ? parseRpcSeries(metrics.value) : undefined };
   }
+}
+
+function within<T>(ms: number, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error('no answer in time'), { name: 'TimeoutError' })),
+      ms,
+    );
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 function errorText(e: unknown): string {

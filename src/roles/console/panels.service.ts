@@ -52,7 +52,7 @@ export class PanelsService {
       const data: Record<string, unknown> = {};
       await Promise.all(
         Object.entries(SOURCES[part]).map(async ([key, path]) => {
-          const res = await this.deployment.fetchJson<unknown>(`${node}${path}`);
+          const res = await this.deployment.fetchJson<unknown>(node, path);
           if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
           data[key] = res.body;
         }),
@@ -73,7 +73,8 @@ export class PanelsService {
     const last = BigInt((stats as { lastSeq?: string })?.lastSeq ?? '0');
     const after = last > BigInt(TAIL) ? last - BigInt(TAIL) : 0n;
     const res = await this.deployment.fetchJson<{ events: unknown[] }>(
-      `${node}/calculator/events?after=${after}&limit=${TAIL}`,
+      node,
+      `/calculator/events?after=${after}&limit=${TAIL}`,
     );
     return res.status === 200 ? res.body.events : [];
   }

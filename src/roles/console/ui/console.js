@@ -456,7 +456,7 @@ function Echo({ panel, at }) {
         ? html`<div class="figures">
             <span>open connections <b data-figure="open">${stats.openConnections}</b></span>
             <span>lines/s <b data-figure="lines-per-s">${fmt(perS)}</b></span>
-            <span>lines echoed <b>${stats.linesEchoed}</b></span>
+            <span>lines echoed <b data-figure="lines">${stats.linesEchoed}</b></span>
             <span>oversized lines <b data-figure="oversized">${stats.oversizedLines}</b></span>
             <span>idle timeouts <b data-figure="idle">${stats.idleTimeouts}</b></span>
           </div>`
