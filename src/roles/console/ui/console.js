@@ -396,7 +396,7 @@ function Master({ panel }) {
       progress
         ? html`<div class="figures">
             <span>unique <b data-figure="unique">${progress.uniqueNumbers}</b></span>
-            <span>coverage <b data-figure="percentage">${progress.percentage} %</b></span>
+            <span>coverage <b data-figure="percentage">${Math.round(progress.percentage * 100) / 100} %</b></span>
             <span>range <b>[${progress.range?.min}, ${progress.range?.max})</b></span>
             <span>received <b>${progress.received}</b></span>
             <span>duplicates <b>${progress.duplicates}</b></span>
