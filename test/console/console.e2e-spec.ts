@@ -61,16 +61,23 @@ describe.each(TOPOLOGIES)('operations console, %s topology', (kind) => {
   let problems: PageProblems;
 
   beforeAll(async () => {
-    [topo, browser] = await Promise.all([
+    // Each is kept as soon as it is up, so afterAll stops whichever started even if the other did not.
+    const launched = Browser.launch().then((b) => (browser = b));
+    await Promise.all([
+      launched,
       Topology.startKind(kind, ROLES, {
         env: {
           JWT_SECRET: secrets.jwt,
           MASTER_RANGE: String(MASTER_RANGE),
           MASTER_CHILD_STOP_GRACE_MS: '4000',
+          // Requests from this machine are "watched", so the calculator emits a notification for each.
+          CALCULATOR_WATCH_IPS: '127.0.0.1',
         },
-      }),
-      Browser.launch(),
-    ]);
+      }).then((t) => (topo = t)),
+    ]).catch(async (err) => {
+      await launched.catch(() => undefined);
+      throw err;
+    });
     // In multi, one role's console shows the whole deployment; the transaction's is as good as any.
     served = topo.host('transaction');
     ({ page, problems } = await browser.open(`${served.url}/console`));
@@ -149,7 +156,7 @@ describe.each(TOPOLOGIES)('operations console, %s topology', (kind) => {
     expect(await card.locator('[data-check="database"] code').textContent()).toMatch(/responseTime/);
   });
 
-  it('keeps the exchange ticker, the calculator and the echo panels live', async () => {
+  it('keeps the exchange ticker and rates, the calculator totals, event tail and notifications, and the echo figures live', async () => {
     await request(topo.host('exchange').url).get('/exchange?amount=42&from=EUR&to=USD').expect(200);
     await page.locator('#ticker li', { hasText: '42 EUR' }).first().waitFor({ timeout: SHOWN_MS });
     expect(await page.locator('#rates tbody tr').count()).toBeGreaterThan(1);
@@ -160,6 +167,10 @@ describe.each(TOPOLOGIES)('operations console, %s topology', (kind) => {
       .expect(200);
     await textUntil(page, '#calculator [data-figure="summation"]', (t) => Number(t) >= 1);
     await page.locator('#calculator-events tbody tr').first().waitFor({ timeout: SHOWN_MS });
+    await page
+      .locator('#notifications li', { hasText: 'ClientWatched' })
+      .first()
+      .waitFor({ timeout: SHOWN_MS });
 
     const echo = topo.host('echo-server');
     await echoLine(echo.echoPort, 'hello console');
