@@ -73,6 +73,7 @@ describe.each(TOPOLOGIES)('operations console, %s topology', (kind) => {
           // Requests from this machine are "watched", so the calculator emits a notification for each.
           CALCULATOR_WATCH_IPS: '127.0.0.1',
         },
+        readyTimeoutMs: 120_000,
       }).then((t) => (topo = t)),
     ]).catch(async (err) => {
       await launched.catch(() => undefined);
@@ -81,7 +82,7 @@ describe.each(TOPOLOGIES)('operations console, %s topology', (kind) => {
     // In multi, one role's console shows the whole deployment; the transaction's is as good as any.
     served = topo.host('transaction');
     ({ page, problems } = await browser.open(`${served.url}/console`));
-  }, 180_000);
+  }, 240_000);
   afterAll(async () => {
     await browser?.close();
     await topo?.stop();

@@ -157,6 +157,8 @@ export interface TopologyOptions {
   /** Use this database instead of a fresh one. */
   databaseUrl?: string;
   /** Extra TCP addresses for a role, e.g. two replicas behind one peer setting. */
+  /** How long each process may take to become ready (default 30 s); big topologies boot slower on a busy machine. */
+  readyTimeoutMs?: number;
 }
 
 export class Topology {
@@ -210,7 +212,9 @@ export class Topology {
       await Promise.all(
         specs.map((spec, i) => {
           const p = [...topo.processes.values()][i];
-          return spec.waitFor === 'none' ? undefined : p.waitUntil(spec.waitFor ?? 'ready');
+          return spec.waitFor === 'none'
+            ? undefined
+            : p.waitUntil(spec.waitFor ?? 'ready', opts.readyTimeoutMs);
         }),
       );
     } catch (err) {

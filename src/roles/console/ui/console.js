@@ -266,7 +266,7 @@ function Calculator({ panel }) {
               html`<tr>
                 <td>${e.seq}</td>
                 <td>${e.type} <code>${JSON.stringify(e.payload ?? {})}</code></td>
-                <td>${e.createdAt ?? ''}</td>
+                <td>${(e.createdAt ?? '').slice(11, 19)}</td>
               </tr>`,
           )}
         </tbody>
@@ -396,7 +396,9 @@ function Master({ panel }) {
       progress
         ? html`<div class="figures">
             <span>unique <b data-figure="unique">${progress.uniqueNumbers}</b></span>
-            <span>coverage <b data-figure="percentage">${Math.round(progress.percentage * 100) / 100} %</b></span>
+            <span
+              >coverage <b data-figure="percentage">${Math.round(progress.percentage * 100) / 100} %</b></span
+            >
             <span>range <b>[${progress.range?.min}, ${progress.range?.max})</b></span>
             <span>received <b>${progress.received}</b></span>
             <span>duplicates <b>${progress.duplicates}</b></span>
