@@ -176,11 +176,12 @@ describe.each(TOPOLOGIES)('operations console, %s topology', (kind) => {
     const echo = topo.host('echo-server');
     await echoLine(echo.echoPort, 'hello console');
     await textUntil(page, '#echo [data-figure="lines"]', (t) => Number(t) >= 1);
+    await textUntil(page, '#echo [data-figure="lines-per-s"]', (t) => /^\d/.test(t));
     expect(await figure(page, 'echo', 'oversized')).toBe('0');
     expect(await figure(page, 'echo', 'idle')).toBe('0');
   });
 
-  it('shows a payment posted through the API in the payments panel, never its token', async () => {
+  it('shows a payment posted through the API in the payments panel, and never a token, secret or password', async () => {
     const token = await tokenOf(topo.host('auth').url, users.alice);
     const paid = await post(`${topo.host('transaction').url}/transaction/transaction`, {
       amount: 12.5,
@@ -199,7 +200,9 @@ describe.each(TOPOLOGIES)('operations console, %s topology', (kind) => {
     expect(Number(await figure(page, 'payments', 'completed'))).toBeGreaterThanOrEqual(1);
     const stats = await request(served.url).get('/console/api/panels').expect(200);
     expect(JSON.stringify(stats.body)).not.toContain(token);
-    expect(await page.content()).not.toContain(token);
+    const shown = await page.content();
+    for (const secret of [token, secrets.jwt, users.alice.password, topo.databaseUrl])
+      expect(shown).not.toContain(secret);
     const direct = await request(topo.host('transaction').url).get('/transaction/stats').expect(200);
     expect(direct.body.last[0]).toEqual({
       id: expect.any(String),
