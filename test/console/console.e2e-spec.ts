@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core';
 import request from 'supertest';
 import { post, secrets, tokenOf, users } from '../payments/payments.fixtures.js';
 import { Browser, type PageProblems } from '../harness/browser.js';
+import { freePort } from '../harness/ports.js';
 import { sleep, Topology, TOPOLOGIES, type RoleProcess } from '../harness/topology.js';
 import type { RoleName } from '../../src/roles/role-table.js';
 
@@ -72,6 +73,8 @@ describe.each(TOPOLOGIES)('operations console, %s topology', (kind) => {
           MASTER_CHILD_STOP_GRACE_MS: '4000',
           // Requests from this machine are "watched", so the calculator emits a notification for each.
           CALCULATOR_WATCH_IPS: '127.0.0.1',
+          // Only the calculator opens it; a free one, so other runs on this machine never hold it.
+          GRPC_PORT: String(await freePort()),
         },
         readyTimeoutMs: 120_000,
       }).then((t) => (topo = t)),
