@@ -40,6 +40,18 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The console's page runs in the browser.
+    files: ['src/roles/console/ui/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['window', 'document', 'fetch', 'EventSource', 'URL', 'FormData', 'setTimeout', 'clearTimeout'].map((g) => [
+          g,
+          'readonly',
+        ]),
+      ),
+    },
+  },
   ...moduleBoundaries,
   {
     files: ['src/platform/**/*.ts'],

@@ -1,6 +1,6 @@
 // Settings every role reads. Module-specific settings live beside their modules.
 import { defineSettings, type SettingsOf } from './config/settings.js';
-import { int, ipList, oneOf, port, str, url, bool } from './config/parsers.js';
+import { int, ipList, oneOf, port, str, url, bool, secretBytes } from './config/parsers.js';
 
 /** `server`: the listener proves who it is; `mutual`: every caller does too, and its role is checked. */
 export type RpcTlsMode = 'off' | 'server' | 'mutual';
@@ -45,6 +45,10 @@ export const platformSettings = defineSettings({
   rpcTlsCert: { env: 'RPC_TLS_CERT', optional: true, parse: str() },
   rpcTlsKey: { env: 'RPC_TLS_KEY', optional: true, secret: true, parse: str() },
   rpcTlsCa: { env: 'RPC_TLS_CA', optional: true, parse: str() },
+  /** The operations console and operations endpoints; unset: on, except with NODE_ENV=production. */
+  consoleEnabled: { env: 'CONSOLE_ENABLED', optional: true, parse: bool() },
+  /** Bearer token for the console and operations endpoints; required when they are on in production. */
+  consoleToken: { env: 'CONSOLE_TOKEN', optional: true, secret: true, parse: secretBytes({ minBytes: 32 }) },
 });
 
 export type PlatformSettings = SettingsOf<typeof platformSettings>;

@@ -21,6 +21,7 @@ import {
 import { Database, createDataSource, openDatabase } from '../platform/database/database.js';
 import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js';
 import { configureHttpEdge, fastifyOptions } from '../platform/http/http-edge.js';
+import { operationsSettingsProblems } from '../platform/http/operations.guard.js';
 import { unmarkedRoutes } from '../platform/http/route-access.check.js';
 import { configureRootLogger, createLogger, NestPinoLogger } from '../platform/logging/logger.js';
 import { startDefaultMetrics } from '../platform/metrics/metrics.js';
@@ -32,6 +33,8 @@ import { RpcServer } from '../platform/transport/rpc-server.js';
 import { RpcHub } from '../platform/transport/rpc-hub.js';
 import { serverTlsOptions } from '../platform/transport/rpc-tls.js';
 import { callerPolicy } from './caller-policy.js';
+import { ConsoleModule } from './console/console.module.js';
+import { consoleSettings } from './console/console.settings.js';
 import { PARTS } from './parts.js';
 import {
   hostRoleOf,
@@ -101,8 +104,13 @@ export async function resolveBoot(env: Record<string, string | undefined>): Prom
     if (!(e instanceof ConfigError)) throw e; // reported below with the rest of the platform settings
   }
   resolveInto(platformSettings);
-  if (values.has(platformSettings))
-    problems.push(...platformSettingProblems(values.get(platformSettings) as BootContext['platform']));
+  resolveInto(consoleSettings);
+  const resolvedPlatform = values.get(platformSettings) as BootContext['platform'] | undefined;
+  if (resolvedPlatform)
+    problems.push(
+      ...platformSettingProblems(resolvedPlatform),
+      ...operationsSettingsProblems(resolvedPlatform),
+    );
   for (const part of parts) if (part.settings && !values.has(part.settings)) resolveInto(part.settings);
 
   const peers = new Map<PartName, PeerTarget>();
@@ -304,6 +312,6 @@ function rootModule(
   class RootModule {}
   return {
     module: RootModule,
-    imports: [PlatformModule.forRoot(boot, dataSource), ...parts.map((p) => p.module)],
+    imports: [PlatformModule.forRoot(boot, dataSource), ConsoleModule, ...parts.map((p) => p.module)],
   };
 }

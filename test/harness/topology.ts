@@ -204,6 +204,8 @@ export interface TopologyOptions {
   /** Use this database instead of a fresh one. */
   databaseUrl?: string;
   /** Extra TCP addresses for a role, e.g. two replicas behind one peer setting. */
+  /** How long each process may take to become ready (default 30 s); big topologies boot slower on a busy machine. */
+  readyTimeoutMs?: number;
 }
 
 export class Topology {
@@ -229,8 +231,11 @@ export class Topology {
       for (const r of roles)
         peerEnv[`${r.toUpperCase().replace(/-/g, '_')}_ADDR`] = `127.0.0.1:${ports[i].tcp}`;
     });
+    const httpUrls = ports.map((p) => `http://127.0.0.1:${p.http}`);
     specs.forEach((spec, i) => {
       const name = spec.name ?? spec.role;
+      // Each process's console reads the others (compose and Kubernetes find them by service name instead).
+      const others = httpUrls.filter((_, j) => j !== i);
       const env = {
         LOG_LEVEL: 'info',
         NODE_ENV: 'test',
@@ -245,6 +250,7 @@ export class Topology {
         GRPC_PORT: String(ports[i].grpc),
         ...peerEnv,
         ...(MUTUAL_TLS ? mutualTlsEnv(spec.role, name) : {}),
+        ...(others.length > 0 ? { CONSOLE_TARGETS: others.join(',') } : {}),
         ...opts.env,
         ...spec.env,
         ROLE: spec.role,
@@ -261,7 +267,9 @@ export class Topology {
       await Promise.all(
         specs.map((spec, i) => {
           const p = [...topo.processes.values()][i];
-          return spec.waitFor === 'none' ? undefined : p.waitUntil(spec.waitFor ?? 'ready');
+          return spec.waitFor === 'none'
+            ? undefined
+            : p.waitUntil(spec.waitFor ?? 'ready', opts.readyTimeoutMs);
         }),
       );
     } catch (err) {

@@ -17,3 +17,16 @@ export interface TransactionView extends AcceptedTransaction {
   created_at: string;
   completed_at?: string;
 }
+
+/** GET /transaction/stats: what an operator watches. Amounts and ids only; never a token or a user. */
+export interface TransactionStats {
+  byStatus: Record<TransactionStatus, number>;
+  outbox: { backlog: number; oldestPendingAgeMs: number | null };
+  last: Array<{
+    id: string;
+    amount: number;
+    currency: string;
+    status: TransactionStatus;
+    created_at: string;
+  }>;
+}

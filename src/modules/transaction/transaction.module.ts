@@ -9,6 +9,8 @@ import { CreateTransactions1764100000100 } from './migrations/1764100000100-crea
 import { OutboxRecordEntity } from './outbox-record.entity.js';
 import { OutboxDispatcher } from './outbox.dispatcher.js';
 import { OutboxRepository } from './outbox.repository.js';
+import { TransactionStatsController } from './transaction-stats.controller.js';
+import { TransactionStatsRepository } from './transaction-stats.repository.js';
 import { TransactionController } from './transaction.controller.js';
 import { TransactionEntity } from './transaction.entity.js';
 import { transactionSettings } from './transaction.settings.js';
@@ -16,9 +18,10 @@ import { TransactionsRepository } from './transactions.repository.js';
 import { VerifiedTokenCache } from './verified-token.cache.js';
 
 @Module({
-  controllers: [TransactionController],
+  controllers: [TransactionController, TransactionStatsController],
   providers: [
     TransactionsRepository,
+    TransactionStatsRepository,
     OutboxRepository,
     OutboxDispatcher,
     CreateTransactionUseCase,

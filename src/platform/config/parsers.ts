@@ -28,6 +28,16 @@ export function str(opts: { minLength?: number; pattern?: RegExp } = {}): (raw: 
   };
 }
 
+/** A secret such as a bearer token: its length counts in UTF-8 bytes, and the value is never echoed. */
+export function secretBytes(opts: { minBytes: number }): (raw: unknown) => string {
+  return (raw) => {
+    if (typeof raw !== 'string') throw new Error('must be a string');
+    if (Buffer.byteLength(raw, 'utf8') < opts.minBytes)
+      throw new Error(`must be at least ${opts.minBytes} bytes`);
+    return raw;
+  };
+}
+
 export function bool(): (raw: unknown) => boolean {
   return (raw) => {
     if (typeof raw === 'boolean') return raw;

@@ -1,0 +1,23 @@
+// Bundles the operations console's page (src/roles/console/ui) into dist/roles/console/ui with esbuild: one
+// script and one stylesheet, served by every role itself (no CDN). Run by `npm run build` after tsc.
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const source = join(root, 'src/roles/console/ui');
+const target = join(root, 'dist/roles/console/ui');
+
+mkdirSync(target, { recursive: true });
+await build({
+  entryPoints: [join(source, 'console.js')],
+  outdir: target,
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  target: ['chrome120', 'firefox120', 'safari16'],
+  logLevel: 'warning',
+});
+copyFileSync(join(source, 'index.html'), join(target, 'index.html'));
+console.log('built console -> dist/roles/console/ui');

@@ -1,0 +1,14 @@
+// The operations console, booted by every role. It lives under roles/ because it draws the role table and reads
+// the other roles of the deployment; it knows the modules only by their public HTTP paths, so no module is
+// imported, and platform/ stays ignorant of both.
+import { Module } from '@nestjs/common';
+import { ConsoleController } from './console.controller.js';
+import { DeploymentService } from './deployment.service.js';
+import { PanelsService } from './panels.service.js';
+import { WelcomeController } from './welcome.controller.js';
+
+@Module({
+  controllers: [WelcomeController, ConsoleController],
+  providers: [DeploymentService, PanelsService],
+})
+export class ConsoleModule {}
