@@ -7,12 +7,14 @@
 #   docker/netcat-test.sh compose [--network NET] [SERVICE] [PORT]
 #       nc inside a throwaway busybox container on the compose network, so nothing is installed on the host and
 #       no port is published (default service echo-server, port 12345; the network is the one the running
-#       SERVICE container is attached to, unless --network names it).
+#       SERVICE container is attached to, unless --network names it). DOCKER=podman runs it with podman; where no
+#       registry can be reached, BUSYBOX_IMAGE names a local stand-in (docker/stand-ins/busybox.sh).
 #
 # Exit 0 when the reply matches, 1 when it does not, 2 on a usage or environment problem.
 set -euo pipefail
 
 BUSYBOX_IMAGE=${BUSYBOX_IMAGE:-busybox:1.36}
+DOCKER=${DOCKER:-docker}
 mode=${1:-local}
 shift || true
 message="netcat check $$-${RANDOM} ñ"
@@ -51,20 +53,20 @@ case "$mode" in
     fi
     service=${1:-echo-server}
     port=${2:-12345}
-    command -v docker >/dev/null || fail "docker not found"
+    command -v "$DOCKER" >/dev/null || fail "$DOCKER not found"
     if [ -z "$network" ]; then
-      container=$(docker ps -q --filter "label=com.docker.compose.service=$service") ||
-        fail "cannot list containers (is the Docker daemon running?)"
+      container=$("$DOCKER" ps -q --filter "label=com.docker.compose.service=$service") ||
+        fail "cannot list containers (is the container engine running?)"
       container=${container%%$'\n'*}
       [ -n "$container" ] || fail "no running container for compose service \"$service\" (is the stack up?)"
-      network=$(docker inspect -f '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}' "$container" |
+      network=$("$DOCKER" inspect -f '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}' "$container" |
         awk '{print $1}')
     fi
     # busybox nc does not close its side when stdin ends; -w bounds the final read instead, and its exit status
     # is ignored so that a failing `docker run` (no daemon, no image, no network) is told apart from a bad reply.
-    reply=$(docker run --rm --network "$network" "$BUSYBOX_IMAGE" \
+    reply=$("$DOCKER" run --rm --network "$network" "$BUSYBOX_IMAGE" \
       sh -c 'printf "%s\n" "$1" | nc -w 3 "$2" "$3"; exit 0' -- "$message" "$service" "$port") ||
-      fail "docker run on network \"$network\" failed"
+      fail "$DOCKER run on network \"$network\" failed"
     check "$reply"
     ;;
   *)
