@@ -65,9 +65,14 @@ describe('childSettings', () => {
 });
 
 describe('createChildSpawner', () => {
-  it('builds the spawner MASTER_SPAWNER names', () => {
-    expect(createChildSpawner(resolve(masterSettings, { MASTER_SPAWNER: 'docker' })).kind).toBe('docker');
-    expect(createChildSpawner(resolve(masterSettings, {})).kind).toBe('process');
+  it('builds the spawner MASTER_SPAWNER names', async () => {
+    const spawnerOf = async (env: Record<string, string>) =>
+      (await createChildSpawner(resolve(masterSettings, env))).kind;
+    expect(await spawnerOf({ MASTER_SPAWNER: 'docker' })).toBe('docker');
+    expect(await spawnerOf({})).toBe('process');
+    expect(await spawnerOf({ MASTER_SPAWNER: 'kubernetes', KUBERNETES_SERVICE_HOST: '10.96.0.1' })).toBe(
+      'kubernetes',
+    );
   });
 
   it('refuses the kubernetes spawner outside a pod when the settings are resolved', () => {

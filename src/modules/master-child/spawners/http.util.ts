@@ -1,15 +1,12 @@
-// A small HTTP client over node:http/https for the Docker Engine and Kubernetes APIs: a unix socket or a base URL,
-// JSON in and out, and long-lived streams (wait, logs, watch) that resolve once the response headers arrive.
+// A small HTTP client over node:http for the Docker Engine API: a unix socket or a plain-HTTP base URL, JSON in
+// and out, and long-lived streams (wait, logs) that resolve once the response headers arrive.
 import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
 
 export interface HttpEndpoint {
   /** A unix socket (Docker's default). */
   socketPath?: string;
-  /** http(s)://host:port, when not on a socket. */
+  /** http://host:port, when not on a socket. */
   baseUrl?: string;
-  /** CA certificates to trust for https (a Kubernetes service account's ca.crt). */
-  ca?: string | Buffer;
 }
 
 export interface HttpCall {
@@ -73,15 +70,13 @@ function open(
     });
   } else {
     const base = new URL(endpoint.baseUrl ?? '');
-    const options = {
-      protocol: base.protocol,
+    req = http.request({
       hostname: base.hostname.replace(/^\[|\]$/g, ''),
       port: base.port,
       path: call.path,
       method: call.method,
       headers,
-    };
-    req = base.protocol === 'https:' ? https.request({ ...options, ca: endpoint.ca }) : http.request(options);
+    });
   }
   const response = new Promise<IncomingMessage>((resolve, reject) => {
     req.once('response', resolve);

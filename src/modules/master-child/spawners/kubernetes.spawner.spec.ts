@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Job } from 'kubernetes-models/batch/v1/Job';
-import { FakeKubernetesApi } from '../../../../test/master-child/fake-kubernetes-api.js';
+import { type KeyPair, makeCa } from '../../../../docker/certs/role-certs.js';
+import { FakeKubernetesApi, makeClusterCerts } from '../../../../test/master-child/fake-kubernetes-api.js';
+import { ensureCommand } from '../../../../test/harness/tools.js';
 import { waitFor } from '../../../../test/harness/wait-for.js';
 import type { ChildHandle, ChildSpec } from './child-spawner.js';
 import { kubernetesApiUrl, KubernetesSpawner, type KubernetesSpawnerOptions } from './kubernetes.spawner.js';
@@ -17,10 +19,20 @@ const jobsPath = `/apis/batch/v1/namespaces/${cluster.namespace}/jobs`;
 describe(KubernetesSpawner.name, () => {
   let api: FakeKubernetesApi;
   let secrets: string;
+  let certsDir: string;
+  let certs: { ca: KeyPair; server: KeyPair; otherCa: KeyPair };
   const handles: ChildHandle[] = [];
+  const startApi = () => new FakeKubernetesApi(cluster.token, cluster.namespace, certs.server).start();
+
+  beforeAll(async () => {
+    await ensureCommand('openssl', 'openssl');
+    certsDir = mkdtempSync(join(tmpdir(), 'cluster-ca-'));
+    certs = { ...makeClusterCerts(certsDir), otherCa: makeCa(certsDir, 'other-cluster-ca') };
+  });
+  afterAll(() => rmSync(certsDir, { recursive: true, force: true }));
 
   beforeEach(async () => {
-    api = await new FakeKubernetesApi(cluster.token, cluster.namespace).start();
+    api = await startApi();
     secrets = mkdtempSync(join(tmpdir(), 'sa-'));
     writeFileSync(join(secrets, 'token'), `${cluster.token}\n`);
     writeFileSync(join(secrets, 'namespace'), cluster.namespace);
@@ -37,6 +49,7 @@ describe(KubernetesSpawner.name, () => {
     const k8s = new KubernetesSpawner({
       apiUrl: api.url,
       tokenPath: join(secrets, 'token'),
+      caPath: certs.ca.cert,
       namespacePath: join(secrets, 'namespace'),
       image: 'registry.local/polyrole:1.0',
       masterName: 'master-a',
@@ -182,14 +195,28 @@ describe(KubernetesSpawner.name, () => {
     await expect(handle.wait()).resolves.toEqual({ exitCode: 0 });
   });
 
-  it('stops a child by deleting its Job with background propagation', async () => {
+  it('lists the Job again when its watch version expired (410 Gone), and still sees it finish', async () => {
     const handle = await spawner().spawn(children.first);
     await waitFor(() => api.watchCount === 1, 'the watch');
+    api.compact();
+    // A watch from the expired version is answered at once with a 410 ERROR event and never stays open.
+    await waitFor(() => api.watchCount === 1, 'a watch from a fresh list');
+    const relist = api.requests.filter((r) => r.method === 'GET' && !r.path.includes('watch=true')).at(-1)!;
+    expect(new URL(relist.path, 'https://k8s').pathname).toBe(jobsPath);
+    api.finish(jobName, { exitCode: 0 });
+    await expect(handle.wait()).resolves.toEqual({ exitCode: 0 });
+  });
+
+  it('stops a child by deleting its Job with background propagation, so its pod goes too', async () => {
+    const handle = await spawner().spawn(children.first);
+    await waitFor(() => api.watchCount === 1, 'the watch');
+    expect(api.podsOf(jobName)).toHaveLength(1);
     await handle.stop();
     const del = api.requests.find((r) => r.method === 'DELETE')!;
-    expect(del.path).toBe(`${jobsPath}/${jobName}`);
+    expect(new URL(del.path, 'https://k8s').pathname).toBe(`${jobsPath}/${jobName}`);
     expect(del.headers.authorization).toBe('Bearer sa-token-1');
-    expect(del.body).toEqual({ apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background' });
+    expect(api.deletions.get(jobName)).toEqual({ propagationPolicy: 'Background' });
+    expect(api.podsOf(jobName)).toEqual([]);
     await expect(handle.wait()).resolves.toEqual({ exitCode: null, error: 'stopped: its Job was deleted' });
   });
 
@@ -234,6 +261,25 @@ describe(KubernetesSpawner.name, () => {
     });
   });
 
+  it('fails clearly without the cluster CA certificate', async () => {
+    const missing = join(secrets, 'missing-ca.crt');
+    await expect(spawner({ caPath: missing }).spawn(children.first)).rejects.toMatchObject({
+      code: 'kubernetes_unconfigured',
+      message: expect.stringContaining(`no cluster CA certificate at ${missing}`),
+    });
+    expect(api.requests).toEqual([]);
+  });
+
+  it('trusts the API server only through the cluster CA, and sends it no token otherwise', async () => {
+    await expect(spawner({ caPath: certs.otherCa.cert }).spawn(children.first)).rejects.toMatchObject({
+      code: 'kubernetes_unreachable',
+      message: expect.stringMatching(
+        /^cannot reach the Kubernetes API at .* to create the Job of child c1 \(/,
+      ),
+    });
+    expect(api.requests).toEqual([]);
+  });
+
   it('fails clearly when the API cannot be reached', async () => {
     const url = api.url;
     const cut = spawner();
@@ -242,7 +288,7 @@ describe(KubernetesSpawner.name, () => {
       code: 'kubernetes_unreachable',
       message: `cannot reach the Kubernetes API at ${url} to create the Job of child c1 (ECONNREFUSED)`,
     });
-    api = await new FakeKubernetesApi(cluster.token, cluster.namespace).start();
+    api = await startApi();
   });
 });
 

@@ -1,10 +1,21 @@
-// Starts each child as a batch/v1 Job through the in-cluster Kubernetes API with the pod's service account:
-// backoffLimit 0 (a child is not retried), ttlSecondsAfterFinished, labels naming the master, resource limits.
-// It watches the Job (re-listing when a watch ends), reads the pod's exit code and log tail when it finishes,
-// and deletes the Job (Background propagation) to stop it.
-import { readFile } from 'node:fs/promises';
+// Starts each child as a batch/v1 Job through the in-cluster Kubernetes API (@kubernetes/client-node) with the
+// pod's service account: backoffLimit 0 (a child is not retried), ttlSecondsAfterFinished, labels naming the master,
+// resource limits. It watches the Job (watching again when a watch ends, re-listing when its version expired),
+// reads the pod's exit code and log tail when it finishes, and deletes the Job (Background propagation) to stop it.
+import { readFile, stat } from 'node:fs/promises';
+import type https from 'node:https';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import {
+  ApiException,
+  BatchV1Api,
+  CoreV1Api,
+  KubeConfig,
+  type User,
+  type V1Job,
+  type V1Pod,
+  type V1ContainerStateTerminated,
+  Watch,
+} from '@kubernetes/client-node';
 import { AppError } from '../../../platform/errors/app-error.js';
 import { SERVICE_ACCOUNT_DIR } from '../master.settings.js';
 import {
@@ -17,17 +28,9 @@ import {
   SpawnError,
   TailBuffer,
 } from './child-spawner.js';
-import {
-  type HttpCall,
-  HttpConnectionError,
-  type HttpEndpoint,
-  httpRequest,
-  type HttpResult,
-  httpStream,
-} from './http.util.js';
 
 export interface KubernetesSpawnerOptions {
-  /** The API server: https://host:port in a cluster (see kubernetesApiUrl); plain http is accepted (tests). */
+  /** The API server, https://host:port (see kubernetesApiUrl). */
   apiUrl: string;
   /** Service-account files; default under /var/run/secrets/kubernetes.io/serviceaccount. */
   tokenPath?: string;
@@ -63,28 +66,63 @@ export const K8S_LABELS = {
   childId: 'polyrole/child-id',
 } as const;
 
+/** Not exported by the library's index; its shape is what KubeConfig.addAuthenticator takes. */
+type Authenticator = Parameters<KubeConfig['addAuthenticator']>[0];
+
 const CONTAINER = 'child';
+const TOKEN_PROVIDER = 'polyrole-rotating-token-file';
 
 export function kubernetesApiUrl(host: string, port: number): string {
   return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-interface JobObject {
-  metadata?: { name?: string; resourceVersion?: string };
-  status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+/**
+ * The service-account token, read again whenever the file changes. Hand-written because the library's own
+ * token-file auth keeps a token for 60 s, and a projected token rotated on disk must be used on the next call.
+ */
+class RotatingTokenFile implements Authenticator {
+  private last: { stamp: string; token: string } | undefined;
+
+  isAuthProvider(user: User): boolean {
+    return (user.authProvider as { name?: string } | undefined)?.name === TOKEN_PROVIDER;
+  }
+
+  async applyAuthentication(user: User, opts: Pick<https.RequestOptions, 'headers'>): Promise<void> {
+    const path = (user.authProvider as { config: { path: string } }).config.path;
+    try {
+      // The kubelet swaps the file atomically (a new inode), a plain rewrite changes size or mtime.
+      const s = await stat(path);
+      const stamp = `${s.ino}:${s.size}:${s.mtimeMs}`;
+      if (this.last?.stamp !== stamp) this.last = { stamp, token: (await readFile(path, 'utf8')).trim() };
+    } catch (err) {
+      throw new SpawnError(
+        `no service account token at ${path}: ${(err as Error).message}`,
+        'kubernetes_unconfigured',
+      );
+    }
+    opts.headers = { ...opts.headers, Authorization: `Bearer ${this.last.token}` };
+  }
 }
 
-interface StatusObject {
-  kind?: string;
-  code?: number;
-  reason?: string;
-  message?: string;
+/** The message of the Status object the API answers an error with, else its raw text. */
+function statusMessage(body: unknown): string {
+  if (typeof body !== 'string') return '';
+  try {
+    return String((JSON.parse(body) as { message?: unknown }).message ?? body);
+  } catch {
+    return body.trim();
+  }
 }
 
 export class KubernetesSpawner implements ChildSpawner {
   readonly kind = 'kubernetes' as const;
+  /** @internal */
+  readonly batch: BatchV1Api;
+  /** @internal */
+  readonly core: CoreV1Api;
+  /** @internal */
+  readonly watcher: Watch;
   private namespace: string | undefined;
-  private ca: Buffer | undefined;
   private readonly paths: { token: string; ca: string; namespace: string };
 
   constructor(private readonly options: KubernetesSpawnerOptions) {
@@ -94,10 +132,20 @@ export class KubernetesSpawner implements ChildSpawner {
       ca: options.caPath ?? join(SERVICE_ACCOUNT_DIR, 'ca.crt'),
       namespace: options.namespacePath ?? join(SERVICE_ACCOUNT_DIR, 'namespace'),
     };
+    const config = new KubeConfig();
+    config.addAuthenticator(new RotatingTokenFile());
+    // The in-cluster shape of loadFromCluster(), which would read process.env and fixed paths instead of the settings.
+    config.loadFromClusterAndUser(
+      { name: 'inCluster', server: options.apiUrl, caFile: this.paths.ca, skipTLSVerify: false },
+      { name: 'inClusterUser', authProvider: { name: TOKEN_PROVIDER, config: { path: this.paths.token } } },
+    );
+    this.batch = config.makeApiClient(BatchV1Api);
+    this.core = config.makeApiClient(CoreV1Api);
+    this.watcher = new Watch(config);
   }
 
   /** The Job manifest: exactly what the API is asked to create. */
-  jobManifest(spec: ChildSpec, name: string): Record<string, unknown> {
+  jobManifest(spec: ChildSpec, name: string): V1Job {
     const o = this.options;
     const labels = {
       [K8S_LABELS.name]: 'polyrole',
@@ -143,33 +191,29 @@ export class KubernetesSpawner implements ChildSpawner {
   }
 
   async spawn(spec: ChildSpec): Promise<ChildHandle> {
-    const ns = await this.ns(spec);
+    const namespace = await this.ns(spec);
     const name = dnsLabel(this.options.namePrefix ?? 'polyrole-child', spec.id);
-    const created = await this.call(spec, 'create', {
-      method: 'POST',
-      path: `/apis/batch/v1/namespaces/${ns}/jobs`,
-      body: this.jobManifest(spec, name),
-    });
-    if (created.status !== 201 && created.status !== 200) throw this.answerError(spec, 'create', ns, created);
-    const rv = (created.json as JobObject).metadata?.resourceVersion ?? '';
+    const created = await this.call(spec, 'create', namespace, () =>
+      this.batch.createNamespacedJob({ namespace, body: this.jobManifest(spec, name) }),
+    );
     const labelSelector = `${K8S_LABELS.master}=${this.options.masterName},${K8S_LABELS.childId}=${dnsLabel('c', spec.id)}`;
-    return new KubernetesChild(spec, name, ns, rv, labelSelector, this);
+    return new KubernetesChild(
+      spec,
+      name,
+      namespace,
+      created.metadata?.resourceVersion ?? '',
+      labelSelector,
+      this,
+    );
   }
 
-  /** @internal A call to the API with the current service-account token. */
-  async api(call: HttpCall): Promise<HttpResult> {
-    return httpRequest(await this.endpoint(), {
-      ...call,
-      headers: { ...call.headers, ...(await this.auth()) },
-    });
-  }
-
-  /** @internal A streaming call (watch). */
-  async apiStream(call: HttpCall) {
-    return httpStream(await this.endpoint(), {
-      ...call,
-      headers: { ...call.headers, ...(await this.auth()) },
-    });
+  /** @internal One API call, its failure turned into a SpawnError that says what went wrong. */
+  async call<T>(spec: ChildSpec, step: string, namespace: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      throw this.failure(spec, step, namespace, err);
+    }
   }
 
   /** @internal */
@@ -190,49 +234,50 @@ export class KubernetesSpawner implements ChildSpawner {
     return this.options.tailLines ?? 50;
   }
 
-  /** @internal */
-  answerError(spec: ChildSpec, step: string, ns: string, res: HttpResult): SpawnError {
-    const status = res.json as StatusObject | undefined;
-    const said = status?.message ?? res.text.trim();
-    switch (res.status) {
-      case 401:
-        return new SpawnError(
-          `the Kubernetes API refused the service account token (401): ${said}`,
-          'kubernetes_unauthorized',
-        );
-      case 403:
-        return new SpawnError(
-          `the service account may not ${step} Jobs in namespace ${ns} (403 Forbidden): ${said}`,
-          'kubernetes_forbidden',
-        );
-      case 409:
-        return new SpawnError(
-          `Kubernetes refused to ${step} the Job of child ${spec.id} (409 conflict): ${said}`,
-          'spawn_conflict',
-        );
-      case 422:
-        return new SpawnError(
-          `Kubernetes found the Job of child ${spec.id} invalid (422): ${said}`,
-          'spawn_invalid',
-        );
-      default:
-        return new SpawnError(
-          `the Kubernetes API answered ${res.status} when asked to ${step} the Job of child ${spec.id}: ${said}`,
-        );
+  private failure(spec: ChildSpec, step: string, ns: string, err: unknown): Error {
+    if (err instanceof AppError) return err;
+    if (err instanceof ApiException) {
+      const said = statusMessage(err.body);
+      const suffix = said ? `: ${said}` : '';
+      switch (err.code) {
+        case 401:
+          return new SpawnError(
+            `the Kubernetes API refused the service account token (401)${suffix}`,
+            'kubernetes_unauthorized',
+          );
+        case 403:
+          return new SpawnError(
+            `the service account may not ${step} Jobs in namespace ${ns} (403 Forbidden)${suffix}`,
+            'kubernetes_forbidden',
+          );
+        case 409:
+          return new SpawnError(
+            `Kubernetes refused to ${step} the Job of child ${spec.id} (409 conflict)${suffix}`,
+            'spawn_conflict',
+          );
+        case 422:
+          return new SpawnError(
+            `Kubernetes found the Job of child ${spec.id} invalid (422)${suffix}`,
+            'spawn_invalid',
+          );
+        default:
+          return new SpawnError(
+            `the Kubernetes API answered ${err.code} when asked to ${step} the Job of child ${spec.id}${suffix}`,
+          );
+      }
     }
-  }
-
-  private async call(spec: ChildSpec, step: string, call: HttpCall): Promise<HttpResult> {
-    try {
-      return await this.api(call);
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      const reason = err instanceof HttpConnectionError ? err.code : (err as Error).message;
-      throw new SpawnError(
-        `cannot reach the Kubernetes API at ${this.options.apiUrl} to ${step} the Job of child ${spec.id} (${reason})`,
-        'kubernetes_unreachable',
+    const e = err as NodeJS.ErrnoException;
+    // The library reads the CA file on each call; a missing one fails before anything is sent.
+    if (e.path === this.paths.ca) {
+      return new SpawnError(
+        `no cluster CA certificate at ${this.paths.ca}: ${e.message}`,
+        'kubernetes_unconfigured',
       );
     }
+    return new SpawnError(
+      `cannot reach the Kubernetes API at ${this.options.apiUrl} to ${step} the Job of child ${spec.id} (${e.code ?? e.message})`,
+      'kubernetes_unreachable',
+    );
   }
 
   private async ns(spec: ChildSpec): Promise<string> {
@@ -247,54 +292,32 @@ export class KubernetesSpawner implements ChildSpawner {
     }
     return this.namespace;
   }
-
-  private async endpoint(): Promise<HttpEndpoint> {
-    if (this.options.apiUrl.startsWith('https:') && !this.ca) {
-      try {
-        this.ca = await readFile(this.paths.ca);
-      } catch (err) {
-        throw new SpawnError(
-          `no cluster CA certificate at ${this.paths.ca}: ${(err as Error).message}`,
-          'kubernetes_unconfigured',
-        );
-      }
-    }
-    return { baseUrl: this.options.apiUrl, ca: this.ca };
-  }
-
-  /** The token is read on every call: projected service-account tokens are rotated on disk. */
-  private async auth(): Promise<Record<string, string>> {
-    let token: string;
-    try {
-      token = (await readFile(this.paths.token, 'utf8')).trim();
-    } catch (err) {
-      throw new SpawnError(
-        `no service account token at ${this.paths.token}: ${(err as Error).message}`,
-        'kubernetes_unconfigured',
-      );
-    }
-    return { authorization: `Bearer ${token}` };
-  }
-}
-
-interface Terminated {
-  exitCode: number;
-  reason?: string;
-  finishedAt?: string;
 }
 
 /**
  * The pod that ran the child to its end, among every pod of the Job (an evicted or replaced pod may be listed in
  * any order): the one whose child container terminated last. Pods whose container never ran are not candidates.
  */
-function ranChild(pods: any[]): { pod: any; terminated: Terminated } | undefined {
+function ranChild(pods: V1Pod[]): { pod: V1Pod; terminated: V1ContainerStateTerminated } | undefined {
   const ran = pods.flatMap((pod) => {
-    const terminated = (pod.status?.containerStatuses ?? []).find((s: any) => s.name === CONTAINER)?.state
-      ?.terminated as Terminated | undefined;
+    const terminated = pod.status?.containerStatuses?.find((s) => s.name === CONTAINER)?.state?.terminated;
     return terminated ? [{ pod, terminated }] : [];
   });
-  const finished = (t: Terminated) => Date.parse(t.finishedAt ?? '') || 0;
+  const finished = (t: V1ContainerStateTerminated) => t.finishedAt?.getTime() ?? 0;
   return ran.sort((a, b) => finished(a.terminated) - finished(b.terminated)).at(-1);
+}
+
+/** How one watch ended. */
+type WatchEnd =
+  | { kind: 'deleted' }
+  | { kind: 'finished'; job: V1Job }
+  /** The version watched from is older than the API keeps: list again. */
+  | { kind: 'expired' }
+  | { kind: 'closed'; events: number }
+  | { kind: 'failed' };
+
+interface WatchStatus {
+  code?: number;
 }
 
 class KubernetesChild implements ChildHandle {
@@ -322,7 +345,7 @@ class KubernetesChild implements ChildHandle {
         resolve(exit);
       };
     });
-    void this.watch().then((exit) => exit && this.settle(exit));
+    void this.follow().then((exit) => exit && this.settle(exit));
   }
 
   get id(): string {
@@ -339,20 +362,16 @@ class KubernetesChild implements ChildHandle {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    const res = await this.k8s.api({
-      method: 'DELETE',
-      path: `${this.jobsPath()}/${this.ref}`,
-      body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background' },
-    });
-    if (res.status !== 200 && res.status !== 202 && res.status !== 404) {
-      throw this.k8s.answerError(this.spec, 'delete', this.ns, res);
-    }
+    await this.k8s.call(this.spec, 'delete', this.ns, () =>
+      this.k8s.batch
+        .deleteNamespacedJob({ name: this.ref, namespace: this.ns, propagationPolicy: 'Background' })
+        .catch((err: unknown) => {
+          // Already gone (its TTL passed, or someone else deleted it): stopped all the same.
+          if (!(err instanceof ApiException && err.code === 404)) throw err;
+        }),
+    );
     // Once the Job is gone there is nothing left to watch; the pod gets its grace period from the kubelet.
     this.settle(this.gone());
-  }
-
-  private jobsPath(): string {
-    return `/apis/batch/v1/namespaces/${this.ns}/jobs`;
   }
 
   private gone(): ChildExit {
@@ -360,56 +379,34 @@ class KubernetesChild implements ChildHandle {
   }
 
   /**
-   * Follows the Job until it completes, fails or disappears; a watch that ends or fails is opened again.
-   * Resolves undefined when the child was settled otherwise (stopped).
+   * Follows the Job until it completes, fails or disappears; a watch that ends or fails is opened again, from a
+   * fresh list when its version expired. Resolves undefined when the child was settled otherwise (stopped).
    */
-  private async watch(): Promise<ChildExit | undefined> {
+  private async follow(): Promise<ChildExit | undefined> {
     while (!this.settled) {
       try {
         if (!this.resourceVersion) {
-          const res = await this.k8s.api({ method: 'GET', path: `${this.jobsPath()}/${this.ref}` });
-          if (res.status === 404) return this.gone();
-          if (res.status !== 200) throw new Error(`GET job answered ${res.status}`);
-          const job = res.json as JobObject;
+          const list = await this.k8s.batch.listNamespacedJob({
+            namespace: this.ns,
+            fieldSelector: `metadata.name=${this.ref}`,
+          });
+          const job = list.items[0];
+          if (!job) return this.gone();
           const done = await this.outcome(job);
           if (done) return done;
-          this.resourceVersion = job.metadata?.resourceVersion ?? '';
+          this.resourceVersion = list.metadata?.resourceVersion ?? '';
         }
-        const query = new URLSearchParams({
-          watch: 'true',
-          fieldSelector: `metadata.name=${this.ref}`,
-          resourceVersion: this.resourceVersion,
-          allowWatchBookmarks: 'true',
-        });
-        const stream = await this.k8s.apiStream({ method: 'GET', path: `${this.jobsPath()}?${query}` });
-        this.closeWatch = stream.close;
-        if (this.settled) stream.close();
-        if (stream.status === 410) this.resourceVersion = '';
-        if (stream.status !== 200) {
-          stream.close();
-          if (stream.status !== 410) await this.k8s.sleep(this.k8s.rewatchDelayMs);
-          continue;
-        }
-        let events = 0;
-        const lines = createInterface({ input: stream.response, crlfDelay: Infinity });
-        // readline re-emits its input's errors; closing the watch from this side is one of them.
-        lines.on('error', () => {});
-        for await (const line of lines) {
-          if (!line.trim()) continue;
-          events++;
-          const event = JSON.parse(line) as { type: string; object: JobObject & StatusObject };
-          if (event.type === 'ERROR') {
-            if (event.object.code === 410) this.resourceVersion = '';
-            break;
-          }
-          this.resourceVersion = event.object.metadata?.resourceVersion ?? this.resourceVersion;
-          if (event.type === 'DELETED') return this.gone();
-          const done = await this.outcome(event.object);
+        const end = await this.watchOnce();
+        if (end.kind === 'deleted') return this.gone();
+        if (end.kind === 'finished') {
+          const done = await this.outcome(end.job);
           if (done) return done;
         }
-        stream.close();
+        if (end.kind === 'expired') this.resourceVersion = '';
         // A watch the server ends at once, again and again, must not turn into a busy loop.
-        if (events === 0) await this.k8s.sleep(this.k8s.rewatchDelayMs);
+        if (end.kind === 'failed' || (end.kind === 'closed' && end.events === 0)) {
+          if (!this.settled) await this.k8s.sleep(this.k8s.rewatchDelayMs);
+        }
       } catch {
         if (!this.settled) await this.k8s.sleep(this.k8s.rewatchDelayMs);
       }
@@ -417,8 +414,50 @@ class KubernetesChild implements ChildHandle {
     return undefined;
   }
 
+  /** One watch of the Job from the current version, until it ends or the Job reaches an end. */
+  private watchOnce(): Promise<WatchEnd> {
+    return new Promise<WatchEnd>((resolve) => {
+      let ended = false;
+      let events = 0;
+      let abort: (() => void) | undefined;
+      const end = (how: WatchEnd) => {
+        if (ended) return;
+        ended = true;
+        this.closeWatch = undefined;
+        abort?.();
+        resolve(how);
+      };
+      this.closeWatch = () => end({ kind: 'failed' });
+      this.k8s.watcher
+        .watch(
+          `/apis/batch/v1/namespaces/${this.ns}/jobs`,
+          {
+            fieldSelector: `metadata.name=${this.ref}`,
+            resourceVersion: this.resourceVersion,
+            allowWatchBookmarks: true,
+          },
+          (type: string, object: V1Job & WatchStatus) => {
+            if (ended) return;
+            events++;
+            if (type === 'ERROR') return end(object.code === 410 ? { kind: 'expired' } : { kind: 'failed' });
+            this.resourceVersion = object.metadata?.resourceVersion ?? this.resourceVersion;
+            if (type === 'DELETED') return end({ kind: 'deleted' });
+            if (type !== 'BOOKMARK' && terminal(object)) end({ kind: 'finished', job: object });
+          },
+          (err: unknown) => end(err ? { kind: 'failed' } : { kind: 'closed', events }),
+        )
+        .then(
+          (controller) => {
+            abort = () => controller.abort();
+            if (ended) abort();
+          },
+          () => end({ kind: 'failed' }),
+        );
+    });
+  }
+
   /** The exit of a finished Job (with its pod's exit code and log tail), or undefined while it runs. */
-  private async outcome(job: JobObject): Promise<ChildExit | undefined> {
+  private async outcome(job: V1Job): Promise<ChildExit | undefined> {
     const conditions = job.status?.conditions ?? [];
     const complete = conditions.find((c) => c.type === 'Complete' && c.status === 'True');
     const failed = conditions.find((c) => c.type === 'Failed' && c.status === 'True');
@@ -439,21 +478,34 @@ class KubernetesChild implements ChildHandle {
   /** Best effort: the terminated container's exit code, and the pod's log into the tail. */
   private async finishedPod(): Promise<{ exitCode?: number; reason?: string } | undefined> {
     try {
-      const query = new URLSearchParams({ labelSelector: this.labelSelector });
-      const res = await this.k8s.api({ method: 'GET', path: `/api/v1/namespaces/${this.ns}/pods?${query}` });
-      const pods = (res.json as { items?: any[] } | undefined)?.items ?? [];
-      const ran = ranChild(pods);
+      const pods = await this.k8s.core.listNamespacedPod({
+        namespace: this.ns,
+        labelSelector: this.labelSelector,
+      });
+      const ran = ranChild(pods.items);
       if (!ran) return undefined;
       const { pod, terminated } = ran;
-      const logs = await this.k8s.api({
-        method: 'GET',
-        path: `/api/v1/namespaces/${this.ns}/pods/${pod.metadata.name}/log?container=${CONTAINER}&tailLines=${this.k8s.tailLines}`,
-        headers: { accept: 'text/plain' },
-      });
-      if (logs.status === 200) this.tail.push(logs.text);
+      try {
+        this.tail.push(
+          await this.k8s.core.readNamespacedPodLog({
+            name: pod.metadata!.name!,
+            namespace: this.ns,
+            container: CONTAINER,
+            tailLines: this.k8s.tailLines,
+          }),
+        );
+      } catch {
+        // The exit code stands without its log (the pod may already be gone).
+      }
       return { exitCode: terminated.exitCode, reason: terminated.reason };
     } catch {
       return undefined;
     }
   }
+}
+
+function terminal(job: V1Job): boolean {
+  return (job.status?.conditions ?? []).some(
+    (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+  );
 }

@@ -3,7 +3,6 @@ import { dirname, join } from 'node:path';
 import type { MasterSettings } from '../master.settings.js';
 import type { ChildSpawner } from './child-spawner.js';
 import { DockerSpawner } from './docker.spawner.js';
-import { kubernetesApiUrl, KubernetesSpawner } from './kubernetes.spawner.js';
 import { ProcessSpawner, type ProcessSpawnerOptions } from './process.spawner.js';
 
 export interface SpawnerExtras {
@@ -13,7 +12,10 @@ export interface SpawnerExtras {
   process?: Pick<ProcessSpawnerOptions, 'command' | 'args' | 'stdout' | 'spawn'>;
 }
 
-export function createChildSpawner(s: MasterSettings, extras: SpawnerExtras = {}): ChildSpawner {
+export async function createChildSpawner(
+  s: MasterSettings,
+  extras: SpawnerExtras = {},
+): Promise<ChildSpawner> {
   switch (s.spawner) {
     case 'process':
       return new ProcessSpawner({ graceMs: s.childStopGraceMs, baseEnv: extras.baseEnv, ...extras.process });
@@ -31,6 +33,8 @@ export function createChildSpawner(s: MasterSettings, extras: SpawnerExtras = {}
             : undefined,
       });
     case 'kubernetes': {
+      // Loaded only here: importing @kubernetes/client-node adds about half a second to every master's boot.
+      const { kubernetesApiUrl, KubernetesSpawner } = await import('./kubernetes.spawner.js');
       return new KubernetesSpawner({
         // Set: the settings policy refuses MASTER_SPAWNER=kubernetes without it.
         apiUrl: kubernetesApiUrl(s.kubernetesServiceHost!, s.kubernetesServicePort),
