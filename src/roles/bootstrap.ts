@@ -17,7 +17,13 @@ import { Database, createDataSource, openDatabase } from '../platform/database/d
 import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js';
 import { configureHttpEdge, fastifyOptions } from '../platform/http/http-edge.js';
 import { unmarkedRoutes } from '../platform/http/route-access.check.js';
-import { configureRootLogger, createLogger, NestPinoLogger } from '../platform/logging/logger.js';
+import {
+  configureRootLogger,
+  createLogger,
+  flushLogs,
+  NestPinoLogger,
+  prettyLogs,
+} from '../platform/logging/logger.js';
 import { startDefaultMetrics } from '../platform/metrics/metrics.js';
 import { JOB, type Job, type ModulePart } from '../platform/part.js';
 import { platformSettings } from '../platform/platform.settings.js';
@@ -121,7 +127,12 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
   }
   const { parts, boot } = resolved;
   const platform = boot.platform;
-  configureRootLogger({ role: boot.roleLabel, level: platform.logLevel });
+  configureRootLogger({
+    role: boot.roleLabel,
+    level: platform.logLevel,
+    pretty: prettyLogs(platform.logFormat, platform.nodeEnv, process.stdout.isTTY === true),
+    accessLog: platform.logAccess,
+  });
   startDefaultMetrics(boot.roleLabel);
   const log = createLogger('boot');
   const started = Date.now();
@@ -228,6 +239,7 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
       log.info({ reason }, 'shutdown started');
       const force = setTimeout(() => {
         log.error({ graceMs: platform.shutdownGraceMs }, 'shutdown grace period exceeded; exiting');
+        flushLogs();
         process.exit(1);
       }, platform.shutdownGraceMs);
       force.unref();
@@ -244,9 +256,11 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
           log.info('stopped embedded postgres');
         }
         log.info({ exitCode: code }, 'shutdown complete');
+        flushLogs();
         process.exit(code);
       } catch (err) {
         log.error({ err }, 'shutdown failed');
+        flushLogs();
         process.exit(1);
       }
     };
@@ -255,6 +269,7 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
     process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
     process.on('uncaughtException', (err) => {
       log.fatal({ err }, 'uncaught exception');
+      flushLogs();
       void shutdown('uncaught exception', 1);
     });
 
@@ -268,6 +283,7 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
   } catch (err) {
     if (err instanceof BootError) log.fatal(err.message);
     else log.fatal({ err }, 'boot failed');
+    flushLogs();
     process.stderr.write(`boot failed: ${(err as Error).message}\n`);
     await dataSource?.destroy().catch(() => undefined);
     await stopEmbedded?.().catch(() => undefined);

@@ -32,7 +32,8 @@ describe.each(TOPOLOGIES)('exchange and generator, %s topology', (kind) => {
   let generator: string;
 
   beforeAll(async () => {
-    topo = await Topology.startKind(kind, ['exchange', 'generator']);
+    // Access lines (one per request, one per RPC call) are an operator's setting, on here to follow the request id.
+    topo = await Topology.startKind(kind, ['exchange', 'generator'], { env: { LOG_ACCESS: 'true' } });
     exchange = topo.host('exchange').url;
     generator = topo.host('generator').url;
   });

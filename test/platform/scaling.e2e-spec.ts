@@ -5,8 +5,8 @@ import { Topology } from '../harness/topology.js';
 describe('two exchange replicas behind one peer setting', () => {
   it('spreads the generator calls over both replicas', async () => {
     const replicas = await Topology.start([
-      { name: 'exchange-a', role: 'exchange' },
-      { name: 'exchange-b', role: 'exchange' },
+      { name: 'exchange-a', role: 'exchange', env: { LOG_ACCESS: 'true' } },
+      { name: 'exchange-b', role: 'exchange', env: { LOG_ACCESS: 'true' } },
     ]);
     const a = replicas.get('exchange-a');
     const b = replicas.get('exchange-b');

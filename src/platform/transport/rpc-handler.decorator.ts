@@ -4,7 +4,7 @@
 import { Ctx, MessagePattern, Payload, RpcException, type TcpContext } from '@nestjs/microservices';
 import 'reflect-metadata';
 import { AppError } from '../errors/app-error.js';
-import { createLogger } from '../logging/logger.js';
+import { accessLogEnabled, createLogger } from '../logging/logger.js';
 import { acceptRequestId, requestContext } from '../logging/request-context.js';
 import { observeRpc } from '../metrics/metrics.js';
 import { isDtoClass, validateDto } from '../validation/validate.js';
@@ -54,7 +54,8 @@ export function RpcHandler(def: PatternDef): MethodDecorator {
           } finally {
             const seconds = Number(process.hrtime.bigint() - started) / 1e9;
             observeRpc(def.pattern, 'server', transport, outcome, seconds);
-            log.info({ pattern: def.pattern, transport, outcome, ms: seconds * 1000 }, 'rpc handled');
+            if (accessLogEnabled())
+              log.info({ pattern: def.pattern, transport, outcome, ms: seconds * 1000 }, 'rpc handled');
           }
         });
       },
