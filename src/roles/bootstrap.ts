@@ -167,7 +167,8 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
     const app = await NestFactory.create<NestFastifyApplication>(
       rootModule(parts, boot, dataSource),
       new FastifyAdapter(fastifyOptions(platform.httpBodyLimit)),
-      { logger: new NestPinoLogger(), abortOnError: false },
+      // JSON bodies keep Fastify's own parser (configureHttpEdge() registers the form parser Nest would add).
+      { logger: new NestPinoLogger(), abortOnError: false, bodyParser: false },
     );
     configureHttpEdge(app, { bodyLimit: platform.httpBodyLimit });
     const fastify = app.getHttpAdapter().getInstance();

@@ -48,7 +48,13 @@ export function configureRootLogger(opts: {
   const destination =
     opts.destination ??
     (opts.pretty
-      ? PinoPretty({ destination: 1, sync: true, translateTime: 'SYS:HH:MM:ss.l' })
+      ? PinoPretty({
+          destination: 1,
+          sync: true,
+          translateTime: 'SYS:HH:MM:ss.l',
+          messageFormat: '{role} {component}: {msg}',
+          ignore: 'pid,hostname,role,component',
+        })
       : pino.destination({ dest: 1, sync: false }));
   root = pino(
     {
