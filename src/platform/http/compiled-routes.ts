@@ -173,15 +173,17 @@ function compile(
 
 /**
  * Compiles every eligible controller route of the app and swaps it in when Nest registers the route with Fastify.
- * Call after the global filter and pipe are installed and before app.init() registers the routes.
+ * Call after the global filter and pipe are installed and before app.init() registers the routes. Returns the
+ * compiled routes as `Controller.method`.
  */
-export function compileRoutes(app: NestFastifyApplication, limits: { bodyLimit: number }): void {
-  if (!globalsAllowCompiling(app)) return;
+export function compileRoutes(app: NestFastifyApplication, limits: { bodyLimit: number }): string[] {
+  if (!globalsAllowCompiling(app)) return [];
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   const adapter = app.getHttpAdapter() as unknown as Adapter;
   const discovery = app.get(DiscoveryService);
   const scanner = app.get(MetadataScanner);
   const compiled = new Map<Function, FastHandler>();
+  const names: string[] = [];
   for (const wrapper of discovery.getControllers()) {
     const instance = wrapper.instance as object | undefined;
     const cls = wrapper.metatype as Function | undefined;
@@ -193,6 +195,7 @@ export function compileRoutes(app: NestFastifyApplication, limits: { bodyLimit: 
       const handler = compile(instance, cls, name, method, adapter, limits);
       if (!handler) continue;
       compiled.set(method, handler);
+      names.push(`${cls.name}.${name}`);
       const config = (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, method) ?? {}) as object;
       Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { ...config, [ROUTE_METHOD]: method }, method);
     }
@@ -212,4 +215,5 @@ export function compileRoutes(app: NestFastifyApplication, limits: { bodyLimit: 
         }
       : handler;
   });
+  return names;
 }

@@ -42,8 +42,11 @@ export function fastifyOptions(bodyLimit: number) {
   };
 }
 
-/** Call after NestFactory.create() and before app.init(): it decides how the routes are registered. */
-export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLimit: number }): void {
+/**
+ * Call after NestFactory.create() and before app.init(): it decides how the routes are registered. Returns the
+ * routes served by a compiled handler (compiled-routes.ts).
+ */
+export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLimit: number }): string[] {
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
 
   fastify.addHook('onRequest', (req, reply, done) => {
@@ -72,7 +75,7 @@ export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLim
   // Nest routes Fastify's own errors (body parsing, limits) and unknown routes through the global filter.
   app.useGlobalFilters(new ProblemFilter(limits));
   app.useGlobalPipes(new DtoValidationPipe());
-  compileRoutes(app, limits);
+  return compileRoutes(app, limits);
 }
 
 function routeOf(req: FastifyRequest): string {
