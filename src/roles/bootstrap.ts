@@ -240,8 +240,7 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
       log.info({ reason }, 'shutdown started');
       const force = setTimeout(() => {
         log.error({ graceMs: platform.shutdownGraceMs }, 'shutdown grace period exceeded; exiting');
-        flushLogs();
-        process.exit(1);
+        void flushLogs(200).finally(() => process.exit(1));
       }, platform.shutdownGraceMs);
       force.unref();
       try {
@@ -257,11 +256,11 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
           log.info('stopped embedded postgres');
         }
         log.info({ exitCode: code }, 'shutdown complete');
-        flushLogs();
+        await flushLogs();
         process.exit(code);
       } catch (err) {
         log.error({ err }, 'shutdown failed');
-        flushLogs();
+        await flushLogs();
         process.exit(1);
       }
     };
@@ -270,7 +269,6 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
     process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
     process.on('uncaughtException', (err) => {
       log.fatal({ err }, 'uncaught exception');
-      flushLogs();
       void shutdown('uncaught exception', 1);
     });
 
@@ -284,10 +282,10 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
   } catch (err) {
     if (err instanceof BootError) log.fatal(err.message);
     else log.fatal({ err }, 'boot failed');
-    flushLogs();
     process.stderr.write(`boot failed: ${(err as Error).message}\n`);
     await dataSource?.destroy().catch(() => undefined);
     await stopEmbedded?.().catch(() => undefined);
+    await flushLogs();
     process.exit(1);
   }
 }

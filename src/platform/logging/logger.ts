@@ -79,12 +79,31 @@ export function accessLogEnabled(): boolean {
   return accessLog;
 }
 
-/** Writes out every line logged so far; called before the process exits on purpose or on a fatal error. */
-export function flushLogs(): void {
+interface Destination {
+  _writing?: boolean;
+  flushSync?: () => void;
+  once?: (event: 'drain', listener: () => void) => void;
+}
+
+/**
+ * Writes out every line logged so far: waits for the write in flight (bounded), then writes what is buffered
+ * synchronously. Called before the process exits, on purpose or on a fatal error.
+ */
+export async function flushLogs(timeoutMs = 1000): Promise<void> {
   const stream = (root as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
-    { flushSync?: () => void } | undefined;
+    Destination | undefined;
+  if (!stream) return;
+  if (stream._writing && stream.once) {
+    await new Promise<void>((done) => {
+      const timer = setTimeout(done, timeoutMs);
+      stream.once!('drain', () => {
+        clearTimeout(timer);
+        done();
+      });
+    });
+  }
   try {
-    stream?.flushSync?.();
+    stream.flushSync?.();
   } catch {
     // A destination that is still opening or already closed has nothing to flush.
   }
