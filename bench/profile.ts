@@ -46,8 +46,16 @@ const COSTS: Array<[string, (fn: string, url: string) => boolean]> = [
       ),
   ],
   ['handler', (_f, u) => /\/modules\/|\/decimal\.js\/|\/baselines\//.test(u)],
+  [
+    'socket I/O',
+    (f, u) => u === '' && /^(writev|writeBuffer|writeUtf8String|writeLatin1String|onStreamRead)$/.test(f),
+  ],
   ['garbage collection', (f) => f === '(garbage collector)'],
 ];
+
+/** Loading and compiling modules at boot: a sample with such a frame anywhere on its stack is startup. */
+const STARTUP = (f: string, u: string) =>
+  u.startsWith('node:internal/modules/') || /^(compileSourceTextModule|wrapSafe|evaluate)$/.test(f);
 
 const IDLE = new Set(['(idle)', '(program)']);
 
@@ -55,7 +63,7 @@ export interface ProfileShares {
   file: string;
   /** Busy time (not idle), in ms. */
   busyMs: number;
-  /** Share of busy time per cost; the rest (Node's own I/O, the event loop, unknown frames) is "other". */
+  /** Share of busy time per cost; "other" is the rest (Node's HTTP and stream code, the event loop). */
   shares: Record<string, number>;
 }
 
@@ -64,8 +72,19 @@ export function summarize(file: string): ProfileShares {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const startup = new Map<number, boolean>();
+  const atStartup = (id: number): boolean => {
+    const known = startup.get(id);
+    if (known !== undefined) return known;
+    const { functionName, url } = byId.get(id)!.callFrame;
+    const up = parent.get(id);
+    const v = STARTUP(functionName, url) || (up !== undefined && atStartup(up));
+    startup.set(id, v);
+    return v;
+  };
   const costOf = new Map<number, string>();
   const classify = (id: number): string => {
+    if (atStartup(id)) return 'startup';
     const known = costOf.get(id);
     if (known) return known;
     const path: number[] = [];
@@ -84,7 +103,7 @@ export function summarize(file: string): ProfileShares {
         break;
       }
     }
-    // Only the frames walked below the match inherit its cost; the matched frame's ancestors stay unknown.
+    // The frames walked up to the match take its cost; a frame with no match up to the root is "other".
     for (const p of path) costOf.set(p, cost);
     return cost;
   };
@@ -110,7 +129,7 @@ export function summarizeDir(dir: string): ProfileShares[] {
 }
 
 export function formatShares(list: ProfileShares[]): string {
-  const order = [...COSTS.map(([k]) => k), 'other'];
+  const order = [...COSTS.map(([k]) => k), 'other', 'startup'];
   let out = `\n| profile | busy ms | ${order.join(' | ')} |\n|---|---|${order.map(() => '---|').join('')}\n`;
   for (const p of list) {
     const cells = order.map((k) => `${((p.shares[k] ?? 0) * 100).toFixed(1)}%`);
