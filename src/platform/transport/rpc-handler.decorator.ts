@@ -39,24 +39,42 @@ export function RpcHandler(def: PatternDef): MethodDecorator {
 
     const meta: RpcHandlerMeta = {
       def,
-      async run(instance, data, rid, transport) {
+      run(instance, data, rid, transport) {
         const requestId = acceptRequestId(rid);
         const started = process.hrtime.bigint();
-        return requestContext.run({ requestId }, async () => {
-          let outcome = 'ok';
+        const finish = (outcome: string) => {
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          observeRpc(def.pattern, 'server', transport, outcome, seconds);
+          if (accessLogEnabled())
+            log.info({ pattern: def.pattern, transport, outcome, ms: seconds * 1000 }, 'rpc handled');
+        };
+        const fail = (err: unknown): AppError => {
+          const e = toAppError(err);
+          finish(e.status >= 500 ? 'error' : 'rejected');
+          return e;
+        };
+        // No async wrapper: a synchronous handler settles without extra promises, each of which costs a
+        // promise-hook round once the request context is in use.
+        return requestContext.run({ requestId }, () => {
+          let result: unknown;
           try {
-            const payload = dto ? validateDto(dto, data) : data;
-            return await original.call(instance, payload);
+            result = original.call(instance, dto ? validateDto(dto, data) : data);
           } catch (err) {
-            const e = toAppError(err);
-            outcome = e.status >= 500 ? 'error' : 'rejected';
-            throw e;
-          } finally {
-            const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-            observeRpc(def.pattern, 'server', transport, outcome, seconds);
-            if (accessLogEnabled())
-              log.info({ pattern: def.pattern, transport, outcome, ms: seconds * 1000 }, 'rpc handled');
+            return Promise.reject(fail(err));
           }
+          if (typeof (result as Promise<unknown> | undefined)?.then === 'function') {
+            return (result as Promise<unknown>).then(
+              (value) => {
+                finish('ok');
+                return value;
+              },
+              (err: unknown) => {
+                throw fail(err);
+              },
+            );
+          }
+          finish('ok');
+          return Promise.resolve(result);
         });
       },
     };
