@@ -80,13 +80,11 @@ export function RpcHandler(def: PatternDef): MethodDecorator {
     };
 
     // What the Nest TCP listener calls: (data, context) with the caller's metadata on the context.
-    descriptor.value = async function (this: object, data: unknown, ctx?: TcpContext) {
+    descriptor.value = function (this: object, data: unknown, ctx?: TcpContext) {
       const metadata = ctx?.getMetadata?.() as Record<string, unknown> | undefined;
-      try {
-        return await meta.run(this, data, metadata?.requestId as string | undefined, 'tcp');
-      } catch (err) {
+      return meta.run(this, data, metadata?.requestId as string | undefined, 'tcp').catch((err: unknown) => {
         throw new RpcException((err as AppError).toWire());
-      }
+      });
     };
     Object.defineProperty(descriptor.value, 'name', { value: String(key) });
     Reflect.defineMetadata(RPC_HANDLER, meta, descriptor.value);
