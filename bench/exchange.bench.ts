@@ -23,6 +23,17 @@ import { DEFAULT_RATES, exchangeSettings } from '../src/modules/exchange/exchang
 import { httpLoad, ROOT, row, startRole, startScript, type BenchRow } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+/** Each measurement is split into rounds taken in turn (baseline, peer, ours), so a load change hits all alike. */
+const ROUNDS = 4;
+
+/** Runs the measurements in interleaved rounds of SECONDS / ROUNDS each; returns each one's mean rate. */
+async function interleaved(measure: Array<(seconds: number) => Promise<number>>): Promise<number[]> {
+  const sums = measure.map(() => 0);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let i = 0; i < measure.length; i++) sums[i] += await measure[i](SECONDS / ROUNDS);
+  }
+  return sums.map((s) => s / ROUNDS);
+}
 const BODY = JSON.stringify({ amount: 2500.5, from: 'CAD', to: 'USD' });
 const REQUEST = { amount: 2500.5, from: 'CAD', to: 'USD' };
 const NEST_PEER = resolve(ROOT, 'dist-bench/bench/baselines/nest-exchange.js');
@@ -105,13 +116,17 @@ export async function run(): Promise<BenchRow[]> {
       try {
         for (const port of [ours.httpPort, fastify.httpPort, nest.httpPort])
           await httpLoad({ ...load, port, seconds: 1 });
-        const base = await httpLoad({ ...load, port: fastify.httpPort });
-        const peer = await httpLoad({ ...load, port: nest.httpPort });
-        const mine = await httpLoad({ ...load, port: ours.httpPort });
+        const rate = (port: number) => async (seconds: number) =>
+          (await httpLoad({ ...load, port, seconds })).rps;
+        const [base, peer, mine] = await interleaved([
+          rate(fastify.httpPort),
+          rate(nest.httpPort),
+          rate(ours.httpPort),
+        ]);
         rows.push(
-          row(`POST /exchange (ROLE=${role}) vs bare Fastify`, mine.rps, base.rps, 'req/s', '>= 0.8x', {
+          row(`POST /exchange (ROLE=${role}) vs bare Fastify`, mine, base, 'req/s', '>= 0.8x', {
             name: 'Nest + ValidationPipe',
-            value: peer.rps,
+            value: peer,
             target: '>= 1.8x',
           }),
         );
@@ -151,9 +166,11 @@ export async function run(): Promise<BenchRow[]> {
     await inFlight(32, 1, () => rawc.call(REQUEST));
     await inFlight(32, 1, stockCall);
     await inFlight(32, 1, () => client.convert(REQUEST));
-    const base = await inFlight(32, SECONDS, () => rawc.call(REQUEST));
-    const peer = await inFlight(32, SECONDS, stockCall);
-    const ours = await inFlight(32, SECONDS, () => client.convert(REQUEST));
+    const [base, peer, ours] = await interleaved([
+      (seconds) => inFlight(32, seconds, () => rawc.call(REQUEST)),
+      (seconds) => inFlight(32, seconds, stockCall),
+      (seconds) => inFlight(32, seconds, () => client.convert(REQUEST)),
+    ]);
     rows.push(
       row(
         'exchange.convert remote (typed client, Nest TCP) vs raw JSON over net, 32 in flight',
@@ -188,8 +205,10 @@ export async function run(): Promise<BenchRow[]> {
   const direct = async () => book.convert(REQUEST);
   await inFlight(1, 0.5, direct);
   await inFlight(1, 0.5, () => local.convert(REQUEST));
-  const base = await inFlight(1, SECONDS / 2, direct);
-  const ours = await inFlight(1, SECONDS / 2, () => local.convert(REQUEST));
+  const [base, ours] = await interleaved([
+    (seconds) => inFlight(1, seconds / 2, direct),
+    (seconds) => inFlight(1, seconds / 2, () => local.convert(REQUEST)),
+  ]);
   rows.push(
     row(
       'exchange.convert colocated (typed client in-process) vs direct function call',
