@@ -22,6 +22,7 @@ import {
   createLogger,
   flushLogs,
   NestPinoLogger,
+  prettyDestination,
   prettyLogs,
 } from '../platform/logging/logger.js';
 import { startDefaultMetrics } from '../platform/metrics/metrics.js';
@@ -130,7 +131,9 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
   configureRootLogger({
     role: boot.roleLabel,
     level: platform.logLevel,
-    pretty: prettyLogs(platform.logFormat, platform.nodeEnv, process.stdout.isTTY === true),
+    destination: prettyLogs(platform.logFormat, platform.nodeEnv, process.stdout.isTTY === true)
+      ? await prettyDestination()
+      : undefined,
     accessLog: platform.logAccess,
   });
   startDefaultMetrics(boot.roleLabel);

@@ -4,7 +4,6 @@
 // exit. On a terminal in development the lines are rendered for people (pino-pretty) instead.
 import type { LoggerService } from '@nestjs/common';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { PinoPretty } from 'pino-pretty';
 import { currentRequestId } from './request-context.js';
 
 export type AppLogger = Logger;
@@ -35,27 +34,28 @@ export function prettyLogs(format: LogFormat, nodeEnv: string, isTty: boolean): 
   return nodeEnv === 'development' && isTty;
 }
 
+/** The human-readable destination; loaded only when wanted, so JSON-logging processes never load pino-pretty. */
+export async function prettyDestination(): Promise<NodeJS.WritableStream> {
+  const { PinoPretty } = await import('pino-pretty');
+  return PinoPretty({
+    destination: 1,
+    sync: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    messageFormat: '{role} {component}: {msg}',
+    ignore: 'pid,hostname,role,component',
+  });
+}
+
 export function configureRootLogger(opts: {
   role: string;
   level: string;
+  /** Where lines go: stdout through an asynchronous destination unless given (e.g. prettyDestination()). */
   destination?: NodeJS.WritableStream;
-  /** Render lines for people (see prettyLogs()); JSON otherwise. */
-  pretty?: boolean;
   /** One line per HTTP request and per RPC call handled (LOG_ACCESS). */
   accessLog?: boolean;
 }): Logger {
   accessLog = opts.accessLog ?? false;
-  const destination =
-    opts.destination ??
-    (opts.pretty
-      ? PinoPretty({
-          destination: 1,
-          sync: true,
-          translateTime: 'SYS:HH:MM:ss.l',
-          messageFormat: '{role} {component}: {msg}',
-          ignore: 'pid,hostname,role,component',
-        })
-      : pino.destination({ dest: 1, sync: false }));
+  const destination = opts.destination ?? pino.destination({ dest: 1, sync: false });
   root = pino(
     {
       level: opts.level,
