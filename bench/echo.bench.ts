@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchRow } from './lib.js';
+import { profileArgs, scriptProfileArgs, type BenchRow } from './lib.js';
 
 export type { BenchRow };
 
@@ -45,7 +45,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The role as deployed: the whole Nest process, its echo listener on ECHO_PORT. Resolves once /health/ready is 200. */
 async function startRole(): Promise<EchoTarget> {
   const [httpPort, echoPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [...profileArgs('role-echo-server'), MAIN], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -56,8 +56,6 @@ async function startRole(): Promise<EchoTarget> {
       HTTP_PORT: String(httpPort),
       ECHO_PORT: String(echoPort),
       ECHO_BACKLOG: '2048',
-      LOG_LEVEL: 'warn',
-      ECHO_LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -90,7 +88,10 @@ async function startRole(): Promise<EchoTarget> {
 
 /** The baseline: a bare `net` server piping each socket to itself, in a process of its own like the role. */
 async function startBaseline(): Promise<EchoTarget> {
-  const child = fork(fileURLToPath(import.meta.url), ['serve-baseline'], { stdio: 'inherit' });
+  const child = fork(fileURLToPath(import.meta.url), ['serve-baseline'], {
+    stdio: 'inherit',
+    execArgv: scriptProfileArgs('echo-baseline'),
+  });
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const port = await new Promise<number>((done, fail) => {
     child.once('error', fail);

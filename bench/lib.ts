@@ -28,6 +28,24 @@ export interface PeerResult {
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const MAIN = resolve(ROOT, 'dist/main.js');
 
+/**
+ * `npm run bench -- --profile <suite>` sets BENCH_PROFILE_DIR: every measured process then runs with --cpu-prof and
+ * writes `<label>-<n>.cpuprofile` there when it exits (a graceful stop, so the profile is complete).
+ */
+let profiled = 0;
+export function profileArgs(label: string): string[] {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  if (!dir) return [];
+  const name = `${label.replace(/[^A-Za-z0-9_.-]+/g, '_')}-${++profiled}.cpuprofile`;
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`];
+}
+
+/** profileArgs() for a bare script, which would otherwise die on SIGTERM without writing its profile. */
+export function scriptProfileArgs(label: string): string[] {
+  const args = profileArgs(label);
+  return args.length ? [...args, '--import', resolve(ROOT, 'bench/profile-exit.mjs')] : [];
+}
+
 export function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
@@ -55,7 +73,7 @@ export async function startRole(
   const httpPort = await freePort();
   const tcpPort = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [...profileArgs(`role-${role}`), MAIN], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -83,7 +101,8 @@ export async function startRole(
 
 /** Runs a plain Node script (a baseline server) in its own process; it prints its port on stdout. */
 export async function startScript(file: string, env: Record<string, string> = {}): Promise<Spawned> {
-  const child = spawn(process.execPath, [file], {
+  const label = file.replace(/^.*\//, '').replace(/\.[cm]?js$/, '');
+  const child = spawn(process.execPath, [...scriptProfileArgs(label), file], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -1,9 +1,10 @@
 // `npm run bench`: runs every benchmark side by side with its baseline and prints the ratios.
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../src/platform/database/embedded-postgres.js';
-import type { BenchRow } from './lib.js';
+import { ROOT, type BenchRow } from './lib.js';
+import { formatShares, summarizeDir } from './profile.js';
 
 const SUITES: Record<string, () => Promise<{ run(): Promise<BenchRow[]> }>> = {
   foundation: () => import('./exchange.bench.js'),
@@ -14,7 +15,11 @@ const SUITES: Record<string, () => Promise<{ run(): Promise<BenchRow[]> }>> = {
 };
 
 async function main(): Promise<void> {
-  const only = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  // --profile: every measured process writes a CPU profile to bench-profiles/<suite>/ (git-ignored).
+  const profile = args.includes('--profile');
+  const only = args.filter((a) => a !== '--profile');
+  const profiles: string[] = [];
   let stopDb: (() => Promise<void>) | undefined;
   if (!process.env.DATABASE_URL) {
     const pg = await startEmbeddedPostgres({
@@ -28,6 +33,13 @@ async function main(): Promise<void> {
     for (const [suite, load] of Object.entries(SUITES)) {
       if (only.length && !only.includes(suite)) continue;
       process.stdout.write(`running ${suite} ...\n`);
+      if (profile) {
+        const dir = join(ROOT, 'bench-profiles', suite);
+        rmSync(dir, { recursive: true, force: true });
+        mkdirSync(dir, { recursive: true });
+        process.env.BENCH_PROFILE_DIR = dir;
+        profiles.push(dir);
+      }
       const { run } = await load();
       for (const r of await run()) rows.push({ suite, ...r });
     }
@@ -46,6 +58,10 @@ async function main(): Promise<void> {
     process.stdout.write(
       `| ${r.suite} | ${r.name} | ${fmt(r.ours)} | ${fmt(r.baseline)} | ${r.unit} | ${r.ratio.toFixed(2)}x | ${r.target} | ${peer} |\n`,
     );
+  }
+  for (const dir of profiles) {
+    process.stdout.write(`\nCPU profiles in ${dir} (share of each process's busy time):`);
+    process.stdout.write(formatShares(summarizeDir(dir)));
   }
 }
 

@@ -34,6 +34,12 @@ export const platformSettings = defineSettings({
     default: 'info',
     parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
   },
+  logFormat: {
+    env: 'LOG_FORMAT',
+    default: 'auto' as const,
+    parse: oneOf(['auto', 'json', 'pretty'] as const),
+  },
+  logAccess: { env: 'LOG_ACCESS', default: false, parse: bool() },
   shutdownGraceMs: { env: 'SHUTDOWN_GRACE_MS', default: 10_000, parse: int({ min: 100 }) },
   shutdownDrainDelayMs: { env: 'SHUTDOWN_DRAIN_DELAY_MS', default: 0, parse: int({ min: 0 }) },
   healthTimeoutMs: { env: 'HEALTH_TIMEOUT_MS', default: 1000, parse: int({ min: 10 }) },

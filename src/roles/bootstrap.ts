@@ -23,7 +23,14 @@ import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js
 import { configureHttpEdge, fastifyOptions } from '../platform/http/http-edge.js';
 import { operationsSettingsProblems } from '../platform/http/operations.guard.js';
 import { unmarkedRoutes } from '../platform/http/route-access.check.js';
-import { configureRootLogger, createLogger, NestPinoLogger } from '../platform/logging/logger.js';
+import {
+  configureRootLogger,
+  createLogger,
+  flushLogs,
+  NestPinoLogger,
+  prettyDestination,
+  prettyLogs,
+} from '../platform/logging/logger.js';
 import { startDefaultMetrics } from '../platform/metrics/metrics.js';
 import { JOB, type Job, type ModulePart } from '../platform/part.js';
 import { platformSettingProblems, platformSettings } from '../platform/platform.settings.js';
@@ -148,7 +155,14 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
   }
   const { parts, boot } = resolved;
   const platform = boot.platform;
-  configureRootLogger({ role: boot.roleLabel, level: platform.logLevel });
+  configureRootLogger({
+    role: boot.roleLabel,
+    level: platform.logLevel,
+    destination: prettyLogs(platform.logFormat, platform.nodeEnv, process.stdout.isTTY === true)
+      ? await prettyDestination()
+      : undefined,
+    accessLog: platform.logAccess,
+  });
   startDefaultMetrics(boot.roleLabel);
   const log = createLogger('boot');
   const started = Date.now();
@@ -183,7 +197,8 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
     const app = await NestFactory.create<NestFastifyApplication>(
       rootModule(parts, boot, dataSource),
       new FastifyAdapter(fastifyOptions(platform.httpBodyLimit, platform.trustedProxies)),
-      { logger: new NestPinoLogger(), abortOnError: false },
+      // JSON bodies keep Fastify's own parser (configureHttpEdge() registers the form parser Nest would add).
+      { logger: new NestPinoLogger(), abortOnError: false, bodyParser: false },
     );
     configureHttpEdge(app, { bodyLimit: platform.httpBodyLimit });
     const fastify = app.getHttpAdapter().getInstance();
@@ -256,7 +271,7 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
       log.info({ reason }, 'shutdown started');
       const force = setTimeout(() => {
         log.error({ graceMs: platform.shutdownGraceMs }, 'shutdown grace period exceeded; exiting');
-        process.exit(1);
+        void flushLogs(200).finally(() => process.exit(1));
       }, platform.shutdownGraceMs);
       force.unref();
       try {
@@ -272,9 +287,11 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
           log.info('stopped embedded postgres');
         }
         log.info({ exitCode: code }, 'shutdown complete');
+        await flushLogs();
         process.exit(code);
       } catch (err) {
         log.error({ err }, 'shutdown failed');
+        await flushLogs();
         process.exit(1);
       }
     };
@@ -299,6 +316,7 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
     process.stderr.write(`boot failed: ${(err as Error).message}\n`);
     await dataSource?.destroy().catch(() => undefined);
     await stopEmbedded?.().catch(() => undefined);
+    await flushLogs();
     process.exit(1);
   }
 }

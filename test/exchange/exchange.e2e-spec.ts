@@ -1,5 +1,6 @@
 // Exchange + generator (seed 000) end to end, the same assertions in both topologies.
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import request from 'supertest';
 import { badBodies, badUrls, conversions } from '../fixtures/exchange.js';
 import { Topology, TOPOLOGIES } from '../harness/topology.js';
@@ -26,13 +27,30 @@ function declaredBody(url: string, length: number): Promise<{ status: number; bo
   });
 }
 
+/** Sends raw request bytes and reads everything until the server closes: the status line, headers and body. */
+function rawExchange(url: string, bytes: string): Promise<{ head: string; body: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const sock = connect(Number(port), hostname, () => sock.write(bytes));
+    let text = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (c: string) => (text += c));
+    sock.on('error', reject);
+    sock.on('close', () => {
+      const end = text.indexOf('\r\n\r\n');
+      resolve({ head: text.slice(0, end), body: text.slice(end + 4) });
+    });
+  });
+}
+
 describe.each(TOPOLOGIES)('exchange and generator, %s topology', (kind) => {
   let topo: Topology;
   let exchange: string;
   let generator: string;
 
   beforeAll(async () => {
-    topo = await Topology.startKind(kind, ['exchange', 'generator']);
+    // Access lines (one per request, one per RPC call) are an operator's setting, on here to follow the request id.
+    topo = await Topology.startKind(kind, ['exchange', 'generator'], { env: { LOG_ACCESS: 'true' } });
     exchange = topo.host('exchange').url;
     generator = topo.host('generator').url;
   });
@@ -122,6 +140,21 @@ describe.each(TOPOLOGIES)('exchange and generator, %s topology', (kind) => {
     const res = await request(exchange).get(url);
     expect(res.status).toBe(400);
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+  });
+
+  it('answers a request whose headers exceed the limit with a 431 problem', async () => {
+    const res = await rawExchange(
+      exchange,
+      `GET /exchange/rates HTTP/1.1\r\nhost: 127.0.0.1\r\nx-padding: ${'x'.repeat(32 * 1024)}\r\n\r\n`,
+    );
+    expect(res.head).toMatch(/^HTTP\/1\.1 431 /);
+    expect(res.head).toMatch(/\r\ncontent-type: application\/problem\+json\r\n/i);
+    expect(JSON.parse(res.body)).toMatchObject({
+      status: 431,
+      title: 'Request Header Fields Too Large',
+      code: 'headers_too_large',
+      requestId: expect.any(String),
+    });
   });
 
   it('rejects bad query input on GET /exchange', async () => {

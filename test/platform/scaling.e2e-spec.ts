@@ -1,12 +1,13 @@
 // A scaled role: one peer setting naming two replicas spreads the calls over both.
 import request from 'supertest';
 import { Topology } from '../harness/topology.js';
+import { waitFor } from '../harness/wait-for.js';
 
 describe('two exchange replicas behind one peer setting', () => {
   it('spreads the generator calls over both replicas', async () => {
     const replicas = await Topology.start([
-      { name: 'exchange-a', role: 'exchange' },
-      { name: 'exchange-b', role: 'exchange' },
+      { name: 'exchange-a', role: 'exchange', env: { LOG_ACCESS: 'true' } },
+      { name: 'exchange-b', role: 'exchange', env: { LOG_ACCESS: 'true' } },
     ]);
     const a = replicas.get('exchange-a');
     const b = replicas.get('exchange-b');
@@ -18,6 +19,8 @@ describe('two exchange replicas behind one peer setting', () => {
         await request(gen.get('generator').url).get('/generator/random').expect(200);
       const handled = (p: typeof a) =>
         p.logs().filter((l) => l.msg === 'rpc handled' && l.pattern === 'exchange.convert').length;
+      // Log lines leave through an asynchronous destination: wait for all of them, then expect no more.
+      await waitFor(() => handled(a) + handled(b) >= 20, 'an access line for every call');
       expect(handled(a) + handled(b)).toBe(20);
       expect(handled(a)).toBeGreaterThanOrEqual(5);
       expect(handled(b)).toBeGreaterThanOrEqual(5);

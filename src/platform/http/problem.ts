@@ -20,11 +20,13 @@ const TITLES: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   501: 'Not Implemented',
   502: 'Bad Gateway',
@@ -83,6 +85,15 @@ export function problemFrom(
     return { problem: make(e.statusCode, String(e.message ?? 'Bad request'), codeFor(e.statusCode)) };
   }
   return { problem: make(500, 'Internal error', 'internal') };
+}
+
+/** Errors Node's HTTP parser raises before any request exists (Fastify's clientErrorHandler receives them). */
+export function clientErrorProblem(err: { code?: string }): Problem {
+  if (err.code === 'HPE_HEADER_OVERFLOW')
+    return make(431, 'The request line and headers exceed the server limit', 'headers_too_large');
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return make(408, 'The request did not arrive in time', 'request_timeout');
+  return make(400, 'Malformed HTTP request', 'bad_request');
 }
 
 function codeFor(status: number): string {

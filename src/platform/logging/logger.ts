@@ -1,9 +1,13 @@
 // One logger for the process: pino JSON lines carrying the role and the current request id. Secrets are redacted.
+// Lines go to stdout through an asynchronous destination (writes made while one is in flight leave together), so a
+// request never waits on the terminal or the pipe; what is buffered is flushed on shutdown, on a fatal error and at
+// exit. On a terminal in development the lines are rendered for people (pino-pretty) instead.
 import type { LoggerService } from '@nestjs/common';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import { currentRequestId } from './request-context.js';
 
 export type AppLogger = Logger;
+export type LogFormat = 'auto' | 'json' | 'pretty';
 
 const REDACT = [
   'password',
@@ -21,12 +25,37 @@ const REDACT = [
 ];
 
 let root: Logger = pino({ level: 'silent' });
+let generation = 0;
+let accessLog = false;
+
+/** `auto` is human-readable only in development on a terminal; JSON everywhere else (containers, CI, pipes). */
+export function prettyLogs(format: LogFormat, nodeEnv: string, isTty: boolean): boolean {
+  if (format !== 'auto') return format === 'pretty';
+  return nodeEnv === 'development' && isTty;
+}
+
+/** The human-readable destination; loaded only when wanted, so JSON-logging processes never load pino-pretty. */
+export async function prettyDestination(): Promise<NodeJS.WritableStream> {
+  const { PinoPretty } = await import('pino-pretty');
+  return PinoPretty({
+    destination: 1,
+    sync: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    messageFormat: '{role} {component}: {msg}',
+    ignore: 'pid,hostname,role,component',
+  });
+}
 
 export function configureRootLogger(opts: {
   role: string;
   level: string;
+  /** Where lines go: stdout through an asynchronous destination unless given (e.g. prettyDestination()). */
   destination?: NodeJS.WritableStream;
+  /** One line per HTTP request and per RPC call handled (LOG_ACCESS). */
+  accessLog?: boolean;
 }): Logger {
+  accessLog = opts.accessLog ?? false;
+  const destination = opts.destination ?? pino.destination({ dest: 1, sync: false });
   root = pino(
     {
       level: opts.level,
@@ -39,36 +68,72 @@ export function configureRootLogger(opts: {
         return requestId ? { requestId } : {};
       },
     },
-    opts.destination ?? pino.destination({ dest: 1, sync: true }),
+    destination as DestinationStream,
   );
+  generation++;
   return root;
+}
+
+/** Whether access lines (one per request, one per RPC call) are wanted: they are off the hot path by default. */
+export function accessLogEnabled(): boolean {
+  return accessLog;
+}
+
+interface Destination {
+  _writing?: boolean;
+  flushSync?: () => void;
+  once?: (event: 'drain', listener: () => void) => void;
+}
+
+/**
+ * Writes out every line logged so far: waits for the write in flight (bounded), then writes what is buffered
+ * synchronously. Called before the process exits, on purpose or on a fatal error.
+ */
+export async function flushLogs(timeoutMs = 1000): Promise<void> {
+  const stream = (root as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
+    Destination | undefined;
+  if (!stream) return;
+  if (stream._writing && stream.once) {
+    await new Promise<void>((done) => {
+      const timer = setTimeout(done, timeoutMs);
+      stream.once!('drain', () => {
+        clearTimeout(timer);
+        done();
+      });
+    });
+  }
+  try {
+    stream.flushSync?.();
+  } catch {
+    // A destination that is still opening or already closed has nothing to flush.
+  }
 }
 
 /**
  * A child logger named after a component; resolves the root lazily so it picks up the boot configuration.
  * `level` gives the component a level of its own (a module's own log-level setting); otherwise it follows the root.
+ * Bound methods are kept per root, so a log call costs a property lookup rather than a bind.
  */
 export function createLogger(component: string, level?: string): Logger {
-  const key = level ? `${component}\u0000${level}` : component;
+  let child: Logger | undefined;
+  let forGeneration = -1;
+  const bound = new Map<PropertyKey, unknown>();
   return new Proxy({} as Logger, {
     get(_t, prop) {
-      const child = childCache.get(key) ?? cacheChild(key, component, level);
+      if (forGeneration !== generation || !child) {
+        child = root.child({ component }, level ? { level } : undefined);
+        forGeneration = generation;
+        bound.clear();
+      }
+      const hit = bound.get(prop);
+      if (hit !== undefined) return hit;
       const value = (child as unknown as Record<string | symbol, unknown>)[prop];
-      return typeof value === 'function' ? value.bind(child) : value;
+      if (typeof value !== 'function') return value;
+      const fn = value.bind(child);
+      bound.set(prop, fn);
+      return fn;
     },
   });
-}
-
-const childCache = new Map<string, Logger>();
-let cachedRoot: Logger | undefined;
-function cacheChild(key: string, component: string, level: string | undefined): Logger {
-  if (cachedRoot !== root) {
-    childCache.clear();
-    cachedRoot = root;
-  }
-  const child = root.child({ component }, level ? { level } : undefined);
-  childCache.set(key, child);
-  return child;
 }
 
 /** Nest's own log lines go through the same pino logger. */

@@ -1,25 +1,112 @@
 // Prometheus metrics shared by the HTTP edge and the RPC transport: latency histograms by route/pattern and outcome.
-import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 
 export const registry = new Registry();
 
 const buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-export const httpDuration = new Histogram({
-  name: 'http_request_duration_seconds',
-  help: 'HTTP request latency by route and outcome',
-  labelNames: ['method', 'route', 'status', 'outcome'] as const,
-  buckets,
-  registers: [registry],
-});
+/** One label set of a histogram: its bucket counts (not cumulative), sum and count. */
+class Series {
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
 
-export const rpcDuration = new Histogram({
-  name: 'rpc_call_duration_seconds',
-  help: 'RPC latency by pattern, side (client/server), transport and outcome',
-  labelNames: ['pattern', 'side', 'transport', 'outcome'] as const,
-  buckets,
-  registers: [registry],
-});
+  constructor(
+    readonly labels: Record<string, string>,
+    private readonly upperBounds: readonly number[],
+  ) {
+    this.counts = new Float64Array(upperBounds.length);
+  }
+
+  observe(seconds: number): void {
+    this.sum += seconds;
+    this.count++;
+    const bounds = this.upperBounds;
+    for (let i = 0; i < bounds.length; i++) {
+      if (seconds <= bounds[i]) {
+        this.counts[i]++;
+        return;
+      }
+    }
+  }
+}
+
+/**
+ * A histogram rendered by prom-client's registry exactly like its own. Hand-written because prom-client's observe
+ * validates and hashes the labels on every call, even through a labelled child: here a label set is looked up once.
+ */
+class LabelledHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly series = new Map<string, Series>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly labelNames: readonly string[],
+  ) {
+    registry.registerMetric(this as never);
+  }
+
+  /** The series of one label set (values in labelNames order), made on first use. */
+  of(key: string, values: () => string[]): Series {
+    let s = this.series.get(key);
+    if (!s) {
+      const v = values();
+      const labels = Object.fromEntries(this.labelNames.map((n, i) => [n, v[i]]));
+      this.series.set(key, (s = new Series(labels, buckets)));
+    }
+    return s;
+  }
+
+  getForPromString() {
+    const name = `${this.name}_bucket`;
+    const values: Array<{
+      labels: Record<string, string | number>;
+      sharedLabels: Record<string, string>;
+      value: number;
+      metricName: string;
+    }> = [];
+    for (const s of this.series.values()) {
+      let acc = 0;
+      buckets.forEach((le, i) => {
+        acc += s.counts[i];
+        values.push({ labels: { le }, sharedLabels: s.labels, value: acc, metricName: name });
+      });
+      values.push({ labels: { le: '+Inf' }, sharedLabels: s.labels, value: s.count, metricName: name });
+      values.push({ labels: {}, sharedLabels: s.labels, value: s.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: {}, sharedLabels: s.labels, value: s.count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  get() {
+    const data = this.getForPromString();
+    return {
+      ...data,
+      values: data.values.map(({ sharedLabels, labels, ...v }) => ({
+        ...v,
+        labels: { ...sharedLabels, ...labels },
+      })),
+    };
+  }
+
+  reset(): void {
+    this.series.clear();
+  }
+}
+
+const httpDuration = new LabelledHistogram(
+  'http_request_duration_seconds',
+  'HTTP request latency by route and outcome',
+  ['method', 'route', 'status', 'outcome'],
+);
+
+const rpcDuration = new LabelledHistogram(
+  'rpc_call_duration_seconds',
+  'RPC latency by pattern, side (client/server), transport and outcome',
+  ['pattern', 'side', 'transport', 'outcome'],
+);
 
 let defaultsStarted = false;
 export function startDefaultMetrics(role: string): void {
@@ -29,11 +116,6 @@ export function startDefaultMetrics(role: string): void {
   collectDefaultMetrics({ register: registry });
 }
 
-type Observer = { observe(v: number): void };
-const rpcChildren = new Map<string, Observer>();
-const httpChildren = new Map<string, Observer>();
-
-/** Observes with a cached labelled child: label hashing on every call costs more than the observation. */
 export function observeRpc(
   pattern: string,
   side: string,
@@ -41,18 +123,16 @@ export function observeRpc(
   outcome: string,
   seconds: number,
 ): void {
-  const key = `${pattern}\0${side}\0${transport}\0${outcome}`;
-  let child = rpcChildren.get(key);
-  if (!child) rpcChildren.set(key, (child = rpcDuration.labels(pattern, side, transport, outcome)));
-  child.observe(seconds);
+  rpcDuration
+    .of(`${pattern}\0${side}\0${transport}\0${outcome}`, () => [pattern, side, transport, outcome])
+    .observe(seconds);
 }
 
 export function observeHttp(method: string, route: string, status: number, seconds: number): void {
-  const key = `${method}\0${route}\0${status}`;
-  let child = httpChildren.get(key);
-  if (!child) {
-    const outcome = status >= 500 ? 'error' : status >= 400 ? 'rejected' : 'ok';
-    httpChildren.set(key, (child = httpDuration.labels(method, route, String(status), outcome)));
-  }
-  child.observe(seconds);
+  httpDuration
+    .of(`${method}\0${route}\0${status}`, () => {
+      const outcome = status >= 500 ? 'error' : status >= 400 ? 'rejected' : 'ok';
+      return [method, route, String(status), outcome];
+    })
+    .observe(seconds);
 }

@@ -4,7 +4,7 @@
 import { Ctx, MessagePattern, Payload, RpcException, type TcpContext } from '@nestjs/microservices';
 import 'reflect-metadata';
 import { AppError } from '../errors/app-error.js';
-import { createLogger } from '../logging/logger.js';
+import { accessLogEnabled, createLogger } from '../logging/logger.js';
 import { acceptRequestId, requestContext } from '../logging/request-context.js';
 import { observeRpc } from '../metrics/metrics.js';
 import { isDtoClass, validateDto } from '../validation/validate.js';
@@ -39,35 +39,52 @@ export function RpcHandler(def: PatternDef): MethodDecorator {
 
     const meta: RpcHandlerMeta = {
       def,
-      async run(instance, data, rid, transport) {
+      run(instance, data, rid, transport) {
         const requestId = acceptRequestId(rid);
         const started = process.hrtime.bigint();
-        return requestContext.run({ requestId }, async () => {
-          let outcome = 'ok';
-          try {
-            const payload = dto ? validateDto(dto, data) : data;
-            return await original.call(instance, payload);
-          } catch (err) {
-            const e = toAppError(err);
-            outcome = e.status >= 500 ? 'error' : 'rejected';
-            throw e;
-          } finally {
-            const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-            observeRpc(def.pattern, 'server', transport, outcome, seconds);
+        const finish = (outcome: string) => {
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          observeRpc(def.pattern, 'server', transport, outcome, seconds);
+          if (accessLogEnabled())
             log.info({ pattern: def.pattern, transport, outcome, ms: seconds * 1000 }, 'rpc handled');
+        };
+        const fail = (err: unknown): AppError => {
+          const e = toAppError(err);
+          finish(e.status >= 500 ? 'error' : 'rejected');
+          return e;
+        };
+        // No async wrapper: a synchronous handler settles without extra promises, each of which costs a
+        // promise-hook round once the request context is in use.
+        return requestContext.run({ requestId }, () => {
+          let result: unknown;
+          try {
+            result = original.call(instance, dto ? validateDto(dto, data) : data);
+          } catch (err) {
+            return Promise.reject(fail(err));
           }
+          if (typeof (result as Promise<unknown> | undefined)?.then === 'function') {
+            return (result as Promise<unknown>).then(
+              (value) => {
+                finish('ok');
+                return value;
+              },
+              (err: unknown) => {
+                throw fail(err);
+              },
+            );
+          }
+          finish('ok');
+          return Promise.resolve(result);
         });
       },
     };
 
     // What the Nest TCP listener calls: (data, context) with the caller's metadata on the context.
-    descriptor.value = async function (this: object, data: unknown, ctx?: TcpContext) {
+    descriptor.value = function (this: object, data: unknown, ctx?: TcpContext) {
       const metadata = ctx?.getMetadata?.() as Record<string, unknown> | undefined;
-      try {
-        return await meta.run(this, data, metadata?.requestId as string | undefined, 'tcp');
-      } catch (err) {
+      return meta.run(this, data, metadata?.requestId as string | undefined, 'tcp').catch((err: unknown) => {
         throw new RpcException((err as AppError).toWire());
-      }
+      });
     };
     Object.defineProperty(descriptor.value, 'name', { value: String(key) });
     Reflect.defineMetadata(RPC_HANDLER, meta, descriptor.value);

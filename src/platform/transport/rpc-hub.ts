@@ -120,25 +120,29 @@ export class RpcHub {
   ): Promise<unknown> {
     const handler = this.registry.get(pattern);
     if (!handler) throw new AppError(501, 'no_handler', `no handler for ${pattern} in this process`);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
+    const payload = copy(req);
+    // One promise and one timer per call: Promise.race would add two more promises per call.
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
         () => reject(new AppError(504, 'rpc_timeout', `${pattern} timed out after ${timeoutMs} ms`)),
         timeoutMs,
       );
+      handler.meta.run(handler.instance, payload, requestId, 'local').then(
+        (result) => {
+          clearTimeout(timer);
+          try {
+            resolve(copy(result));
+          } catch (err) {
+            reject(err);
+          }
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          // A fresh error, as if it had crossed the wire: callers cannot tell local from remote.
+          reject(err instanceof AppError ? AppError.fromWire(err.toWire()) : err);
+        },
+      );
     });
-    try {
-      const result = await Promise.race([
-        handler.meta.run(handler.instance, copy(req), requestId, 'local'),
-        timeout,
-      ]);
-      return copy(result);
-    } catch (err) {
-      // A fresh error, as if it had crossed the wire: callers cannot tell local from remote.
-      throw err instanceof AppError ? AppError.fromWire(err.toWire()) : err;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   private callRemote(part: PartName, pattern: string, req: unknown, requestId: string, timeoutMs: number) {

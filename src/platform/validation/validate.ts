@@ -17,9 +17,17 @@ function flatten(errors: ValidationError[], prefix = ''): FieldProblem[] {
   return out;
 }
 
+/** Two rules failing with the same message (IsString and Length both saying "must be a code") are one problem. */
 export function validationError(problems: FieldProblem[], status = 400): AppError {
-  const detail = [...new Set(problems.map((p) => p.message))].join('; ');
-  return new AppError(status, 'validation_failed', detail || 'Invalid input', problems);
+  const seen = new Set<string>();
+  const distinct = problems.filter((p) => {
+    const key = `${p.field}\u0000${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  const detail = [...new Set(distinct.map((p) => p.message))].join('; ');
+  return new AppError(status, 'validation_failed', detail || 'Invalid input', distinct);
 }
 
 /** The stock path: class-transformer then class-validator, every time. */
