@@ -14,60 +14,79 @@ function rpcTlsMode(raw: unknown): RpcTlsMode {
   }
 }
 
-export const platformSettings = defineSettings({
-  nodeEnv: {
-    env: 'NODE_ENV',
-    default: 'development',
-    parse: oneOf(['development', 'production', 'test'] as const),
+export const platformSettings = defineSettings(
+  {
+    nodeEnv: {
+      env: 'NODE_ENV',
+      default: 'development',
+      parse: oneOf(['development', 'production', 'test'] as const),
+    },
+    httpHost: { env: 'HTTP_HOST', default: '0.0.0.0', parse: str() },
+    httpPort: { env: 'HTTP_PORT', default: 3000, parse: port() },
+    httpBodyLimit: { env: 'HTTP_BODY_LIMIT_BYTES', default: 1_048_576, parse: int({ min: 1024 }) },
+    /** Proxies (addresses or CIDR blocks) whose X-Forwarded-For names the client; anyone else is the client. */
+    trustedProxies: { env: 'TRUSTED_PROXIES', default: [] as string[], parse: ipList() },
+    tcpHost: { env: 'TCP_HOST', default: '0.0.0.0', parse: str() },
+    tcpPort: { env: 'TCP_PORT', default: 4000, parse: port() },
+    databaseUrl: {
+      env: 'DATABASE_URL',
+      optional: true,
+      secret: true,
+      parse: url(['postgres', 'postgresql']),
+    },
+    dataDir: { env: 'DATA_DIR', default: './data', parse: str() },
+    logLevel: {
+      env: 'LOG_LEVEL',
+      default: 'info',
+      parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    },
+    logFormat: {
+      env: 'LOG_FORMAT',
+      default: 'auto' as const,
+      parse: oneOf(['auto', 'json', 'pretty'] as const),
+    },
+    logAccess: { env: 'LOG_ACCESS', default: false, parse: bool() },
+    shutdownGraceMs: { env: 'SHUTDOWN_GRACE_MS', default: 10_000, parse: int({ min: 100 }) },
+    shutdownDrainDelayMs: { env: 'SHUTDOWN_DRAIN_DELAY_MS', default: 0, parse: int({ min: 0 }) },
+    healthTimeoutMs: { env: 'HEALTH_TIMEOUT_MS', default: 1000, parse: int({ min: 10 }) },
+    rpcTimeoutMs: { env: 'RPC_TIMEOUT_MS', default: 5000, parse: int({ min: 1 }) },
+    rpcRetries: { env: 'RPC_RETRIES', default: 3, parse: int({ min: 0, max: 10 }) },
+    rpcMaxMessageBytes: { env: 'RPC_MAX_MESSAGE_BYTES', default: 4 * 1_048_576, parse: int({ min: 1024 }) },
+    rpcResolveEveryMs: { env: 'RPC_RESOLVE_EVERY_MS', default: 5000, parse: int({ min: 0 }) },
+    rpcTls: { env: 'RPC_TLS', default: 'off' as RpcTlsMode, parse: rpcTlsMode },
+    rpcTlsCert: { env: 'RPC_TLS_CERT', optional: true, parse: str() },
+    rpcTlsKey: { env: 'RPC_TLS_KEY', optional: true, secret: true, parse: str() },
+    rpcTlsCa: { env: 'RPC_TLS_CA', optional: true, parse: str() },
+    /** The operations console and operations endpoints; unset: on, except with NODE_ENV=production. */
+    consoleEnabled: { env: 'CONSOLE_ENABLED', optional: true, parse: bool() },
+    /** Bearer token for the console and operations endpoints; required when they are on in production. */
+    consoleToken: {
+      env: 'CONSOLE_TOKEN',
+      optional: true,
+      secret: true,
+      parse: secretBytes({ minBytes: 32 }),
+    },
   },
-  httpHost: { env: 'HTTP_HOST', default: '0.0.0.0', parse: str() },
-  httpPort: { env: 'HTTP_PORT', default: 3000, parse: port() },
-  httpBodyLimit: { env: 'HTTP_BODY_LIMIT_BYTES', default: 1_048_576, parse: int({ min: 1024 }) },
-  /** Proxies (addresses or CIDR blocks) whose X-Forwarded-For names the client; anyone else is the client. */
-  trustedProxies: { env: 'TRUSTED_PROXIES', default: [] as string[], parse: ipList() },
-  tcpHost: { env: 'TCP_HOST', default: '0.0.0.0', parse: str() },
-  tcpPort: { env: 'TCP_PORT', default: 4000, parse: port() },
-  databaseUrl: { env: 'DATABASE_URL', optional: true, secret: true, parse: url(['postgres', 'postgresql']) },
-  dataDir: { env: 'DATA_DIR', default: './data', parse: str() },
-  logLevel: {
-    env: 'LOG_LEVEL',
-    default: 'info',
-    parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+  {
+    policies: [
+      (p) =>
+        p.rpcTls !== 'mutual'
+          ? undefined
+          : (
+              [
+                [p.rpcTlsCert, 'RPC_TLS_CERT'],
+                [p.rpcTlsKey, 'RPC_TLS_KEY'],
+                [p.rpcTlsCa, 'RPC_TLS_CA'],
+              ] as const
+            )
+              .filter(([value]) => !value)
+              .map(([, name]) => `${name} is required with RPC_TLS=mutual`),
+      (p, { production }) =>
+        production && p.consoleEnabled === true && !p.consoleToken
+          ? 'CONSOLE_TOKEN is required when CONSOLE_ENABLED=true with NODE_ENV=production'
+          : undefined,
+    ],
   },
-  logFormat: {
-    env: 'LOG_FORMAT',
-    default: 'auto' as const,
-    parse: oneOf(['auto', 'json', 'pretty'] as const),
-  },
-  logAccess: { env: 'LOG_ACCESS', default: false, parse: bool() },
-  shutdownGraceMs: { env: 'SHUTDOWN_GRACE_MS', default: 10_000, parse: int({ min: 100 }) },
-  shutdownDrainDelayMs: { env: 'SHUTDOWN_DRAIN_DELAY_MS', default: 0, parse: int({ min: 0 }) },
-  healthTimeoutMs: { env: 'HEALTH_TIMEOUT_MS', default: 1000, parse: int({ min: 10 }) },
-  rpcTimeoutMs: { env: 'RPC_TIMEOUT_MS', default: 5000, parse: int({ min: 1 }) },
-  rpcRetries: { env: 'RPC_RETRIES', default: 3, parse: int({ min: 0, max: 10 }) },
-  rpcMaxMessageBytes: { env: 'RPC_MAX_MESSAGE_BYTES', default: 4 * 1_048_576, parse: int({ min: 1024 }) },
-  rpcResolveEveryMs: { env: 'RPC_RESOLVE_EVERY_MS', default: 5000, parse: int({ min: 0 }) },
-  rpcTls: { env: 'RPC_TLS', default: 'off' as RpcTlsMode, parse: rpcTlsMode },
-  rpcTlsCert: { env: 'RPC_TLS_CERT', optional: true, parse: str() },
-  rpcTlsKey: { env: 'RPC_TLS_KEY', optional: true, secret: true, parse: str() },
-  rpcTlsCa: { env: 'RPC_TLS_CA', optional: true, parse: str() },
-  /** The operations console and operations endpoints; unset: on, except with NODE_ENV=production. */
-  consoleEnabled: { env: 'CONSOLE_ENABLED', optional: true, parse: bool() },
-  /** Bearer token for the console and operations endpoints; required when they are on in production. */
-  consoleToken: { env: 'CONSOLE_TOKEN', optional: true, secret: true, parse: secretBytes({ minBytes: 32 }) },
-});
+);
 
 export type PlatformSettings = SettingsOf<typeof platformSettings>;
-
-/** Policies across platform settings, reported with every other bad variable before anything starts. */
-export function platformSettingProblems(p: PlatformSettings): string[] {
-  const problems: string[] = [];
-  if (p.rpcTls === 'mutual')
-    for (const [value, name] of [
-      [p.rpcTlsCert, 'RPC_TLS_CERT'],
-      [p.rpcTlsKey, 'RPC_TLS_KEY'],
-      [p.rpcTlsCa, 'RPC_TLS_CA'],
-    ] as const)
-      if (!value) problems.push(`${name} is required with RPC_TLS=mutual`);
-  return problems;
-}

@@ -21,7 +21,6 @@ import {
 import { Database, createDataSource, openDatabase } from '../platform/database/database.js';
 import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js';
 import { configureHttpEdge, fastifyOptions } from '../platform/http/http-edge.js';
-import { operationsSettingsProblems } from '../platform/http/operations.guard.js';
 import { unmarkedRoutes } from '../platform/http/route-access.check.js';
 import {
   configureRootLogger,
@@ -33,7 +32,7 @@ import {
 } from '../platform/logging/logger.js';
 import { startDefaultMetrics } from '../platform/metrics/metrics.js';
 import { JOB, type Job, type ModulePart } from '../platform/part.js';
-import { platformSettingProblems, platformSettings } from '../platform/platform.settings.js';
+import { platformSettings } from '../platform/platform.settings.js';
 import { PlatformModule } from '../platform/platform.module.js';
 import { Lifecycle } from '../platform/shutdown/lifecycle.js';
 import { RpcServer } from '../platform/transport/rpc-server.js';
@@ -112,12 +111,6 @@ export async function resolveBoot(env: Record<string, string | undefined>): Prom
   }
   resolveInto(platformSettings);
   resolveInto(consoleSettings);
-  const resolvedPlatform = values.get(platformSettings) as BootContext['platform'] | undefined;
-  if (resolvedPlatform)
-    problems.push(
-      ...platformSettingProblems(resolvedPlatform),
-      ...operationsSettingsProblems(resolvedPlatform),
-    );
   for (const part of parts) if (part.settings && !values.has(part.settings)) resolveInto(part.settings);
 
   const peers = new Map<PartName, PeerTarget>();

@@ -29,11 +29,11 @@ export interface Deployment {
   production: boolean;
 }
 
-/** A rule over a schema's resolved values (across fields, or tied to the deployment); returns the problem. */
+/** A rule over a schema's resolved values (across fields, or tied to the deployment); returns its problems. */
 export type SettingsPolicy<S extends SettingsSchema> = (
   values: SettingsOf<S>,
   deployment: Deployment,
-) => string | undefined;
+) => string | readonly string[] | undefined;
 
 const policiesOf = new WeakMap<SettingsSchema, SettingsPolicy<never>[]>();
 
@@ -122,7 +122,8 @@ export function resolveSettings(schema: SettingsSchema, source: SettingsSource):
   if (problems.length === 0 && source.deployment) {
     for (const policy of policiesOf.get(schema) ?? []) {
       const problem = (policy as SettingsPolicy<SettingsSchema>)(out as never, source.deployment);
-      if (problem) problems.push(problem);
+      if (typeof problem === 'string') problems.push(problem);
+      else if (problem) problems.push(...problem);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,10 +1,10 @@
-import type { PlatformSettings } from '../platform.settings.js';
+import { resolveSettings } from '../config/settings.js';
+import { platformSettings, type PlatformSettings } from '../platform.settings.js';
 import {
   hasOperationsAccess,
   OPERATIONS_COOKIE,
   operationsAccess,
   operationsSessionValue,
-  operationsSettingsProblems,
 } from './operations.guard.js';
 
 const token = 'operations-token-0123456789abcdef-0123';
@@ -22,10 +22,15 @@ describe('operations access', () => {
   });
 
   it('wants a token in production once enabled', () => {
-    expect(operationsSettingsProblems(settings({ nodeEnv: 'production', consoleEnabled: true }))).toEqual([
-      'CONSOLE_TOKEN is required when CONSOLE_ENABLED=true with NODE_ENV=production',
-    ]);
-    expect(operationsSettingsProblems(settings({ nodeEnv: 'production' }))).toEqual([]);
+    const resolve = (env: Record<string, string>) => () =>
+      resolveSettings(platformSettings, { env, configDir: '/nonexistent', deployment: { production: true } });
+    expect(resolve({ CONSOLE_ENABLED: 'true' })).toThrow(
+      expect.objectContaining({
+        problems: ['CONSOLE_TOKEN is required when CONSOLE_ENABLED=true with NODE_ENV=production'],
+      }),
+    );
+    expect(resolve({})).not.toThrow();
+    expect(resolve({ CONSOLE_ENABLED: 'true', CONSOLE_TOKEN: token })).not.toThrow();
   });
 
   it('accepts the bearer token or the session cookie, and nothing else, when a token is set', () => {

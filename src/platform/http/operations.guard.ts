@@ -19,13 +19,6 @@ export function operationsAccess(p: PlatformSettings): OperationsAccess {
   return p.consoleToken ? 'token' : 'open';
 }
 
-/** Cross-setting rules, checked at boot with every other setting. */
-export function operationsSettingsProblems(p: PlatformSettings): string[] {
-  if (p.nodeEnv === 'production' && p.consoleEnabled === true && !p.consoleToken)
-    return ['CONSOLE_TOKEN is required when CONSOLE_ENABLED=true with NODE_ENV=production'];
-  return [];
-}
-
 /** The cookie value that proves the browser was given the token. */
 export function operationsSessionValue(token: string): string {
   return createHmac('sha256', token).update('polyrole console session').digest('base64url');

@@ -1,6 +1,6 @@
 import type { PeerCertificate } from 'node:tls';
-import { resolveSettings } from '../config/settings.js';
-import { platformSettingProblems, platformSettings } from '../platform.settings.js';
+import { ConfigError, resolveSettings } from '../config/settings.js';
+import { platformSettings } from '../platform.settings.js';
 import { certificateRoles, clientTlsOptions } from './rpc-tls.js';
 
 const platform = (env: Record<string, string>) =>
@@ -30,10 +30,22 @@ describe('RPC_TLS', () => {
   });
 
   it('names every missing file under mutual', () => {
-    expect(platformSettingProblems(platform({ RPC_TLS: 'mutual', RPC_TLS_CA: '/ca.pem' }))).toEqual([
-      'RPC_TLS_CERT is required with RPC_TLS=mutual',
-      'RPC_TLS_KEY is required with RPC_TLS=mutual',
-    ]);
+    const env = { RPC_TLS: 'mutual', RPC_TLS_CA: '/ca.pem' };
+    const resolve = () =>
+      resolveSettings(platformSettings, {
+        env,
+        configDir: '/nonexistent-config',
+        deployment: { production: false },
+      });
+    expect(resolve).toThrow(ConfigError);
+    expect(() => resolve()).toThrow(
+      expect.objectContaining({
+        problems: [
+          'RPC_TLS_CERT is required with RPC_TLS=mutual',
+          'RPC_TLS_KEY is required with RPC_TLS=mutual',
+        ],
+      }),
+    );
   });
 
   it('under mutual, accepts a server only when its certificate names the role being dialled', () => {
