@@ -1,8 +1,7 @@
 // Who may open the operations console: off in production unless CONSOLE_ENABLED=true, then only with
 // CONSOLE_TOKEN (validated at boot), on every console route and operation, and on the operations endpoints.
-import { spawnSync } from 'node:child_process';
 import request from 'supertest';
-import { MAIN, ROOT, Topology, type RoleProcess } from '../harness/topology.js';
+import { boot, Topology, type RoleProcess } from '../harness/topology.js';
 
 const consoleToken = 'console-token-for-e2e-0123456789abcdef';
 
@@ -18,15 +17,6 @@ const routes: Array<{ method: 'get' | 'post' | 'delete'; path: string }> = [
   { method: 'post', path: '/console/session' },
   { method: 'get', path: '/transaction/stats' },
 ];
-
-function boot(env: Record<string, string>) {
-  return spawnSync(process.execPath, [MAIN], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
-}
 
 describe('operations console access with NODE_ENV=production', () => {
   let offTopology: Topology;

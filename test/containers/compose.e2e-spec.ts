@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { grpcCall, mathHelperClient } from '../calculator/calculator.clients.js';
 import { parse } from 'yaml';
 import { factorialVectors, summationVectors } from '../../src/modules/calculator/calculator.vectors.js';
-import { roleSpec, type RoleName } from '../../src/roles/role-table.js';
+import { ROLE_NAMES, roleSpec, type RoleName } from '../../src/roles/role-table.js';
 import { freePort } from '../harness/ports.js';
 import { ROOT } from '../harness/topology.js';
 import { ComposeProject, type ContainerSummary } from './compose-project.util.js';
@@ -18,18 +18,9 @@ import { resolveImage, type ResolvedImage } from './images.util.js';
 const engine = await findEngine();
 const PROJECT = 'polyrole-e2e-containers';
 const IMAGE = 'polyrole:latest';
-const ROLE_SERVICES: RoleName[] = [
-  'exchange',
-  'generator',
-  'echo-server',
-  'echo-client',
-  'calculator',
-  'auth',
-  'transaction',
-  'psp',
-  'master',
-];
-const JOBS = new Set<string>(['echo-client']);
+// One compose service per role, except the child: the master starts those through the engine.
+const ROLE_SERVICES: RoleName[] = ROLE_NAMES.filter((r) => r !== 'child');
+const JOBS = new Set<string>(ROLE_SERVICES.filter((r) => roleSpec(r).job));
 const MINUTE = 60_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

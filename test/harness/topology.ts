@@ -1,7 +1,7 @@
 // The one way tests start a topology: any set of roles as real OS processes on loopback, each with its own env,
 // wired to each other through <ROLE>_ADDR; waits for readiness, captures logs, stops with SIGTERM and reports
 // exit codes. `single` = one ROLE=all process; `multi` = one process per role.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
@@ -14,6 +14,16 @@ import { freePort } from './ports.js';
 
 export const ROOT = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
 export const MAIN = resolve(ROOT, 'dist/main.js');
+
+/** Runs `node dist/main.js` with only PATH and `env` to its exit (a boot that must fail, or a job). */
+export function boot(env: Record<string, string>) {
+  return spawnSync(process.execPath, [MAIN], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+}
 
 /**
  * TEST_RPC_TLS=mutual runs every topology with mutual TLS: one CA per test file, and each process presents a

@@ -1,20 +1,11 @@
 // ROLE and configuration errors stop the process at boot with one clear message; a role opens only its listeners.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { MAIN, ROOT, Topology } from '../harness/topology.js';
-
-function boot(env: Record<string, string>) {
-  return spawnSync(process.execPath, [MAIN], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
-}
+import { boot, MAIN, ROOT, Topology } from '../harness/topology.js';
 
 /** Like boot(), without blocking this process's event loop (a test server here must keep accepting). */
 function bootAsync(
