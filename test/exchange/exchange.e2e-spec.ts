@@ -225,3 +225,20 @@ describe('generator ticking (GENERATOR_TICK_MS)', () => {
     }
   });
 });
+
+describe('shutdown with a stream open', () => {
+  it('ends the /exchange/stream response on SIGTERM and exits 0 instead of waiting out the grace period', async () => {
+    const topo = await Topology.start([{ role: 'exchange' }]);
+    const exchange = topo.get('exchange');
+    const events = readEvents(`${exchange.url}/exchange/stream`);
+    try {
+      await events.connected;
+      exchange.signal('SIGTERM');
+      expect(await exchange.wait()).toBe(0);
+      expect(exchange.logs().some((l) => l.msg === 'shutdown grace period exceeded; exiting')).toBe(false);
+    } finally {
+      events.close();
+      await topo.stop();
+    }
+  });
+});

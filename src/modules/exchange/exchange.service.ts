@@ -1,5 +1,5 @@
 // Currency conversion in decimal arithmetic, and the stream of every conversion this exchange performs.
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { Decimal } from 'decimal.js';
 import { Subject, type Observable } from 'rxjs';
 import { BootContext } from '../../platform/boot-context.js';
@@ -35,7 +35,7 @@ export class RateBook {
 }
 
 @Injectable()
-export class ExchangeService implements OnApplicationShutdown {
+export class ExchangeService implements BeforeApplicationShutdown {
   private readonly book: RateBook;
   private readonly conversions = new Subject<Conversion>();
 
@@ -57,7 +57,8 @@ export class ExchangeService implements OnApplicationShutdown {
     return this.conversions.asObservable();
   }
 
-  onApplicationShutdown(): void {
+  /** Ends every open /exchange/stream response before Nest closes the HTTP listener, which waits for them. */
+  beforeApplicationShutdown(): void {
     this.conversions.complete();
   }
 }
