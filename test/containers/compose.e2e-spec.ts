@@ -98,6 +98,8 @@ if (!engine) {
           DOCKER_GID: String(socket.gid),
           JWT_SECRET: jwt,
           AUTH_SEED_DEMO_USERS: 'true',
+          // The request-id check below reads the exchange's access line for the call it served.
+          LOG_ACCESS: 'true',
           ECHO_PUBLISHED_PORT: String(port.echo),
           GRPC_PUBLISHED_PORT: String(port.grpc),
         },
