@@ -3,8 +3,10 @@
 // vs a direct function call, idle RSS and boot-to-ready time.
 import 'reflect-metadata';
 import { ClientTCP } from '@nestjs/microservices';
+import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { firstValueFrom } from 'rxjs';
 import { BootContext } from '../src/platform/boot-context.js';
@@ -20,6 +22,7 @@ import { ExchangeClient } from '../src/modules/exchange/contract.js';
 import { ExchangeController } from '../src/modules/exchange/exchange.controller.js';
 import { ExchangeService, RateBook } from '../src/modules/exchange/exchange.service.js';
 import { DEFAULT_RATES, exchangeSettings } from '../src/modules/exchange/exchange.settings.js';
+import { makeCa, makeRoleCert, type KeyPair } from '../docker/certs/role-certs.js';
 import { httpLoad, ROOT, row, startRole, startScript, type BenchRow } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -38,16 +41,33 @@ const BODY = JSON.stringify({ amount: 2500.5, from: 'CAD', to: 'USD' });
 const REQUEST = { amount: 2500.5, from: 'CAD', to: 'USD' };
 const NEST_PEER = resolve(ROOT, 'dist-bench/bench/baselines/nest-exchange.js');
 
-function hubFor(parts: ModulePart[], peers: BootContext['peers'], registry: RpcRegistry): RpcHub {
-  const platform = resolveSettings(platformSettings, {
-    env: {},
-    configDir: '/nonexistent',
-  });
+function hubFor(
+  parts: ModulePart[],
+  peers: BootContext['peers'],
+  registry: RpcRegistry,
+  env: Record<string, string> = {},
+): RpcHub {
+  const platform = resolveSettings(platformSettings, { env, configDir: '/nonexistent' });
   const values = new Map([[exchangeSettings, { rates: DEFAULT_RATES }]]);
   return new RpcHub(
     new BootContext(['generator'], parts, platform, values, peers, undefined, 'bench'),
     registry,
   );
+}
+
+/** The peer table of a caller whose exchange listens on 127.0.0.1:`port`. */
+function exchangePeer(port: number): BootContext['peers'] {
+  return new Map([
+    [
+      'exchange',
+      {
+        part: 'exchange',
+        role: 'exchange',
+        setting: 'EXCHANGE_ADDR',
+        addresses: hostPortList()(`127.0.0.1:${port}`),
+      },
+    ],
+  ]);
 }
 
 async function inFlight(n: number, seconds: number, call: () => Promise<unknown>): Promise<number> {
@@ -145,18 +165,11 @@ export async function run(): Promise<BenchRow[]> {
   const nestTcp = await startScript(NEST_PEER, { PEER_TRANSPORT: 'tcp' });
   const stock = new ClientTCP({ host: '127.0.0.1', port: nestTcp.tcpPort });
   try {
-    const peers: BootContext['peers'] = new Map([
-      [
-        'exchange',
-        {
-          part: 'exchange',
-          role: 'exchange',
-          setting: 'EXCHANGE_ADDR',
-          addresses: hostPortList()(`127.0.0.1:${exchange.tcpPort}`),
-        },
-      ],
-    ]);
-    const hub = hubFor([{ name: 'generator' } as ModulePart], peers, {} as RpcRegistry);
+    const hub = hubFor(
+      [{ name: 'generator' } as ModulePart],
+      exchangePeer(exchange.tcpPort),
+      {} as RpcRegistry,
+    );
     await hub.start();
     const client = new ExchangeClient(hub.channel(ExchangeClient.contract));
     await client.convert(REQUEST);
@@ -189,6 +202,53 @@ export async function run(): Promise<BenchRow[]> {
   } finally {
     await stock.close();
     await Promise.all([exchange.stop(), raw.stop(), nestTcp.stop()]);
+  }
+
+  // (d) The same remote call with RPC_TLS=mutual (a changed setting, so a row of its own) vs plain Nest TCP: what
+  // certificates on every connection and the caller-role check cost, both measured in interleaved rounds.
+  const certDir = mkdtempSync(join(tmpdir(), 'polyrole-bench-mtls-'));
+  const ca = makeCa(certDir);
+  const mutual = (pair: KeyPair) => ({
+    RPC_TLS: 'mutual',
+    RPC_TLS_CA: ca.cert,
+    RPC_TLS_CERT: pair.cert,
+    RPC_TLS_KEY: pair.key,
+  });
+  const plainExchange = await startRole('exchange');
+  const tlsExchange = await startRole(
+    'exchange',
+    mutual(makeRoleCert(certDir, ca, 'exchange', ['exchange'])),
+  );
+  const caller = [{ name: 'generator' } as ModulePart];
+  const plainHub = hubFor(caller, exchangePeer(plainExchange.tcpPort), {} as RpcRegistry);
+  const tlsHub = hubFor(
+    caller,
+    exchangePeer(tlsExchange.tcpPort),
+    {} as RpcRegistry,
+    mutual(makeRoleCert(certDir, ca, 'generator', ['generator'])),
+  );
+  try {
+    await Promise.all([plainHub.start(), tlsHub.start()]);
+    const plain = new ExchangeClient(plainHub.channel(ExchangeClient.contract));
+    const tls = new ExchangeClient(tlsHub.channel(ExchangeClient.contract));
+    await inFlight(32, 1, () => plain.convert(REQUEST));
+    await inFlight(32, 1, () => tls.convert(REQUEST));
+    const [base, ours] = await interleaved([
+      (seconds) => inFlight(32, seconds, () => plain.convert(REQUEST)),
+      (seconds) => inFlight(32, seconds, () => tls.convert(REQUEST)),
+    ]);
+    rows.push(
+      row(
+        'exchange.convert remote with RPC_TLS=mutual (setting changed) vs plain Nest TCP, 32 in flight',
+        ours,
+        base,
+        'calls/s',
+        'report (cost of mutual TLS)',
+      ),
+    );
+  } finally {
+    await Promise.all([plainHub.close(), tlsHub.close()]);
+    await Promise.all([plainExchange.stop(), tlsExchange.stop()]);
   }
 
   // (c) the colocated call (in-process through the hub: copies, validation, context, metrics) vs a direct call.
