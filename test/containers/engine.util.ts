@@ -1,6 +1,5 @@
 // The container engine the container suite drives: the first Docker-compatible API that answers (DOCKER_HOST,
 // podman's rootful socket, Docker's), its CLI (podman or docker) and the environment every command gets.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -10,48 +9,19 @@ import {
   httpRequest,
   type HttpResult,
 } from '../../src/modules/master-child/spawners/http.util.js';
+import { runCommand, type CommandResult, type RunOptions } from '../harness/tools.js';
 import { ROOT } from '../harness/topology.js';
+
+export type { CommandResult, RunOptions };
 
 export const PODMAN_SOCKET = 'unix:///run/podman/podman.sock';
 const DOCKER_SOCKET = 'unix:///var/run/docker.sock';
 /** The repository's podman settings for hosts without systemd (docker/containers.conf). */
 export const REPO_CONTAINERS_CONF = join(ROOT, 'docker', 'containers.conf');
 
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-export interface RunOptions {
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
-  timeoutMs?: number;
-  input?: string;
-}
-
-/** Runs a command to completion (bounded); a non-zero exit is a result, not an error. */
+/** Every command runs in the repository root unless told otherwise. */
 export function run(file: string, args: string[], opts: RunOptions = {}): Promise<CommandResult> {
-  return new Promise((resolve) => {
-    const child = spawn(file, args, { cwd: opts.cwd ?? ROOT, env: opts.env, stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const timer = setTimeout(() => {
-      stderr += `\n[killed after ${opts.timeoutMs} ms]`;
-      child.kill('SIGKILL');
-    }, opts.timeoutMs ?? 600_000);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      resolve({ code: -1, stdout, stderr: stderr + String(err) });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin.end(opts.input ?? '');
-  });
+  return runCommand(file, args, { cwd: ROOT, ...opts });
 }
 
 export class Engine {

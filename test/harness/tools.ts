@@ -1,9 +1,6 @@
 // Host tools the suites drive for real (nc, docker-compose, openssl): run them, and install the Debian package
 // that provides one when it is missing and the run is root (CI, these machines).
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-
-const exec = promisify(execFile);
+import { spawn } from 'node:child_process';
 
 export interface CommandResult {
   code: number;
@@ -11,16 +8,39 @@ export interface CommandResult {
   stderr: string;
 }
 
-/** Runs a command to completion; a non-zero exit is a result, not an error. */
-export function runCommand(file: string, args: string[], cwd?: string): Promise<CommandResult> {
-  return exec(file, args, { cwd }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (err: { code: number; stdout: string; stderr: string }) => ({
-      code: typeof err.code === 'number' ? err.code : -1,
-      stdout: err.stdout ?? '',
-      stderr: err.stderr ?? String(err),
-    }),
-  );
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Killed after this long (default 10 minutes); the result then says so in stderr. */
+  timeoutMs?: number;
+  /** Written to the command's stdin, which is then closed. */
+  input?: string;
+}
+
+/** Runs a command to completion (bounded); a non-zero exit is a result, not an error. Output may be large. */
+export function runCommand(file: string, args: string[], opts: RunOptions = {}): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { cwd: opts.cwd, env: opts.env, stdio: 'pipe' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const timer = setTimeout(() => {
+      stderr += `\n[killed after ${opts.timeoutMs} ms]`;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs ?? 600_000);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolve({ code: -1, stdout, stderr: stderr + String(err) });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    // A command that never reads its input may exit first: the write then fails with EPIPE, which says nothing.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(opts.input ?? '');
+  });
 }
 
 /**

@@ -101,7 +101,7 @@ describe('docker/compose-clients.mjs', () => {
           'config',
           ...args,
         ],
-        dir,
+        { cwd: dir },
       );
     };
 
