@@ -7,6 +7,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { BootContext } from '../../platform/boot-context.js';
+import type { PeerState } from '../../platform/transport/rpc-hub.js';
 import {
   ALL_ROLES,
   ROLE_NAMES,
@@ -24,18 +25,12 @@ const SHARE_MS = 1000;
 const WINDOW_MS = 4000;
 const KEEP_MS = 30_000;
 
-interface PeerView {
-  part: string;
-  role: string;
-  up: boolean;
-  connections: Array<{ address: string; state: string }>;
-}
-
+/** What a role's GET /about answers (operations.controller.ts). */
 interface About {
   role: string;
   roles: string[];
   modules: string[];
-  peers: PeerView[];
+  peers: PeerState[];
   version: string;
   uptimeS: number;
 }
@@ -262,7 +257,7 @@ export class DeploymentService {
     else if (toNode && toNode.url === fromNode.url) state = 'in-process';
     else {
       const about = readings.find((r) => r.node.url === fromNode.url)?.node;
-      const peer = (about as (NodeView & { peers?: PeerView[] }) | undefined)?.peers?.find(
+      const peer = (about as (NodeView & { peers?: PeerState[] }) | undefined)?.peers?.find(
         (p) => p.role === to,
       );
       state = !peer
@@ -291,7 +286,7 @@ export class DeploymentService {
       };
     }
     const a = about.value.body;
-    const node: NodeView & { peers: PeerView[] } = {
+    const node: NodeView & { peers: PeerState[] } = {
       url,
       self,
       up: true,
