@@ -27,16 +27,31 @@ function declaredBody(url: string, length: number): Promise<{ status: number; bo
   });
 }
 
-/** Sends raw request bytes and reads everything until the server closes: the status line, headers and body. */
-function rawExchange(url: string, bytes: string): Promise<{ head: string; body: string }> {
+/**
+ * Sends raw request bytes and reads everything until the server closes: the status line, headers and body. With
+ * `thenSend`, the client goes on sending those chunks, 50 ms apart, once the answer has begun to arrive (as a client
+ * still uploading does), and only then ends its side. Any socket error (a reset, a broken pipe) fails the exchange.
+ */
+function rawExchange(url: string, bytes: string, thenSend: string[] = []): Promise<{ head: string; body: string }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const sock = connect(Number(port), hostname, () => sock.write(bytes));
+    const sock = connect({ port: Number(port), host: hostname, allowHalfOpen: true }, () => {
+      sock.write(bytes);
+      if (!thenSend.length) sock.end();
+    });
     let text = '';
     sock.setEncoding('utf8');
-    sock.on('data', (c: string) => (text += c));
+    sock.on('data', (c: string) => {
+      const first = !text;
+      text += c;
+      if (!first || !thenSend.length) return;
+      thenSend.forEach((chunk, i) =>
+        setTimeout(() => (i === thenSend.length - 1 ? sock.end(chunk) : sock.write(chunk)), 50 * (i + 1)),
+      );
+    });
     sock.on('error', reject);
-    sock.on('close', () => {
+    sock.on('close', (hadError) => {
+      if (hadError) return;
       const end = text.indexOf('\r\n\r\n');
       resolve({ head: text.slice(0, end), body: text.slice(end + 4) });
     });
@@ -142,11 +157,8 @@ describe.each(TOPOLOGIES)('exchange and generator, %s topology', (kind) => {
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
   });
 
-  it('answers a request whose headers exceed the limit with a 431 problem', async () => {
-    const res = await rawExchange(
-      exchange,
-      `GET /exchange/rates HTTP/1.1\r\nhost: 127.0.0.1\r\nx-padding: ${'x'.repeat(32 * 1024)}\r\n\r\n`,
-    );
+  const oversizedHead = `GET /exchange/rates HTTP/1.1\r\nhost: 127.0.0.1\r\nx-padding: ${'x'.repeat(32 * 1024)}`;
+  const expect431 = (res: { head: string; body: string }) => {
     expect(res.head).toMatch(/^HTTP\/1\.1 431 /);
     expect(res.head).toMatch(/\r\ncontent-type: application\/problem\+json\r\n/i);
     expect(JSON.parse(res.body)).toMatchObject({
@@ -155,6 +167,15 @@ describe.each(TOPOLOGIES)('exchange and generator, %s topology', (kind) => {
       code: 'headers_too_large',
       requestId: expect.any(String),
     });
+  };
+
+  it('answers a request whose headers exceed the limit with a 431 problem', async () => {
+    expect431(await rawExchange(exchange, `${oversizedHead}\r\n\r\n`));
+  });
+
+  it('lets a client still sending oversized headers read its 431 and close cleanly, never reset', async () => {
+    // Without the lingering close the server's socket is gone when the later chunks arrive: a reset, EPIPE here.
+    expect431(await rawExchange(exchange, oversizedHead, ['y'.repeat(16 * 1024), `${'y'.repeat(16 * 1024)}\r\n\r\n`]));
   });
 
   it('rejects bad query input on GET /exchange', async () => {

@@ -13,18 +13,30 @@ import { ProblemFilter, sendProblem } from './problem.filter.js';
 
 const log = createLogger('http');
 
-/** Node's parser rejected the bytes before a request existed (headers over its limit, a timeout): still a problem. */
+/** How long a rejected connection keeps draining what the client still sends before it is cut. */
+const LINGER_MS = 2_000;
+
+/**
+ * Node's parser rejected the bytes before a request existed (headers over its limit, a timeout): still a problem.
+ * The answer is followed by a lingering close, as nginx does: half-close, then read and drop what the client is still
+ * sending. Closing with unread bytes, or with bytes still on the way, makes the kernel answer them with a reset,
+ * and a client that is still writing then loses the answer it had not read yet.
+ */
 function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  // Node's parser reports every later chunk of a rejected connection again: answer it once.
+  if (err.code === 'ECONNRESET' || socket.destroyed || socket.writableEnded) return;
+  if (!socket.writable) return void socket.destroy(err);
   const problem = { ...clientErrorProblem(err), requestId: newRequestId() };
   const body = JSON.stringify(problem);
-  if (!socket.writable) return void socket.destroy(err);
-  socket.write(
+  socket.end(
     `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${problem.requestId}\r\n` +
       `Connection: close\r\n\r\n${body}`,
-    () => socket.destroy(),
   );
+  socket.resume();
+  const cut = setTimeout(() => socket.destroy(), LINGER_MS);
+  cut.unref();
+  socket.once('close', () => clearTimeout(cut));
 }
 
 export function fastifyOptions(bodyLimit: number, trustedProxies: readonly string[] = []) {
