@@ -32,7 +32,11 @@ function declaredBody(url: string, length: number): Promise<{ status: number; bo
  * `thenSend`, the client goes on sending those chunks, 50 ms apart, once the answer has begun to arrive (as a client
  * still uploading does), and only then ends its side. Any socket error (a reset, a broken pipe) fails the exchange.
  */
-function rawExchange(url: string, bytes: string, thenSend: string[] = []): Promise<{ head: string; body: string }> {
+function rawExchange(
+  url: string,
+  bytes: string,
+  thenSend: string[] = [],
+): Promise<{ head: string; body: string }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const sock = connect({ port: Number(port), host: hostname, allowHalfOpen: true }, () => {
@@ -175,7 +179,9 @@ describe.each(TOPOLOGIES)('exchange and generator, %s topology', (kind) => {
 
   it('lets a client still sending oversized headers read its 431 and close cleanly, never reset', async () => {
     // Without the lingering close the server's socket is gone when the later chunks arrive: a reset, EPIPE here.
-    expect431(await rawExchange(exchange, oversizedHead, ['y'.repeat(16 * 1024), `${'y'.repeat(16 * 1024)}\r\n\r\n`]));
+    expect431(
+      await rawExchange(exchange, oversizedHead, ['y'.repeat(16 * 1024), `${'y'.repeat(16 * 1024)}\r\n\r\n`]),
+    );
   });
 
   it('rejects bad query input on GET /exchange', async () => {
