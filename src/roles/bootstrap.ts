@@ -37,6 +37,7 @@ import { PlatformModule } from '../platform/platform.module.js';
 import { Lifecycle } from '../platform/shutdown/lifecycle.js';
 import { RpcServer } from '../platform/transport/rpc-server.js';
 import { RpcHub } from '../platform/transport/rpc-hub.js';
+import { RpcRegistry } from '../platform/transport/rpc-registry.js';
 import { serverTlsOptions } from '../platform/transport/rpc-tls.js';
 import { callerPolicy } from './caller-policy.js';
 import { ConsoleModule } from './console/console.module.js';
@@ -203,17 +204,16 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
 
     const servesRpc = parts.some((p) => (p.serves?.length ?? 0) > 0);
     let tcpClosed: Promise<void> = Promise.resolve();
-    if (servesRpc) {
-      app.connectMicroservice<MicroserviceOptions>({
-        strategy: new RpcServer({
+    const rpcServer = servesRpc
+      ? new RpcServer({
           host: platform.tcpHost,
           port: platform.tcpPort,
           tlsOptions: serverTlsOptions(platform),
           callers: platform.rpcTls === 'mutual' ? callerPolicy(parts) : undefined,
           maxMessageBytes: platform.rpcMaxMessageBytes,
-        }),
-      });
-    }
+        })
+      : undefined;
+    if (rpcServer) app.connectMicroservice<MicroserviceOptions>({ strategy: rpcServer });
 
     const docs = new DocumentBuilder()
       .setTitle(`polyrole — ${boot.roleLabel}`)
@@ -229,7 +229,9 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
 
     const hub = app.get(RpcHub);
     await hub.start();
-    if (servesRpc) {
+    if (rpcServer) {
+      const registry = app.get(RpcRegistry);
+      rpcServer.useHandlers((pattern) => registry.get(pattern));
       await app.startAllMicroservices();
       const tcp = app.getMicroservices()[0].unwrap<Server>();
       tcpClosed = new Promise((done) =>

@@ -12,6 +12,9 @@ import type { PatternDef } from './contract.js';
 
 export const RPC_HANDLER = Symbol('polyrole:rpc-handler');
 
+/** How a handler's outcome is handed back: an AppError, or undefined and the result. */
+export type RpcDone = (err: AppError | undefined, result?: unknown) => void;
+
 export interface RpcHandlerMeta {
   def: PatternDef;
   /** Runs the handler on `instance` with a raw payload; resolves with the result or rejects with an AppError. */
@@ -21,6 +24,14 @@ export interface RpcHandlerMeta {
     requestId: string | undefined,
     transport: 'tcp' | 'local',
   ): Promise<unknown>;
+  /** The same as run, answered through `done`: a synchronous handler settles without any promise at all. */
+  call(
+    instance: object,
+    data: unknown,
+    requestId: string | undefined,
+    transport: 'tcp' | 'local',
+    done: RpcDone,
+  ): void;
 }
 
 const log = createLogger('rpc');
@@ -37,46 +48,47 @@ export function RpcHandler(def: PatternDef): MethodDecorator {
     const [paramType] = (Reflect.getMetadata('design:paramtypes', target, key) ?? []) as unknown[];
     const dto = isDtoClass(paramType) ? paramType : undefined;
 
+    const call: RpcHandlerMeta['call'] = (instance, data, rid, transport, done) => {
+      const requestId = acceptRequestId(rid);
+      const started = process.hrtime.bigint();
+      const finish = (outcome: string) => {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        observeRpc(def.pattern, 'server', transport, outcome, seconds);
+        if (accessLogEnabled())
+          log.info({ pattern: def.pattern, transport, outcome, ms: seconds * 1000 }, 'rpc handled');
+      };
+      const fail = (err: unknown) => {
+        const e = toAppError(err);
+        finish(e.status >= 500 ? 'error' : 'rejected');
+        done(e);
+      };
+      // Every promise costs a promise-hook round once the request context is in use: a synchronous handler
+      // settles through `done` with none.
+      requestContext.run({ requestId }, () => {
+        let result: unknown;
+        try {
+          result = original.call(instance, dto ? validateDto(dto, data) : data);
+        } catch (err) {
+          return fail(err);
+        }
+        if (typeof (result as Promise<unknown> | undefined)?.then === 'function') {
+          (result as Promise<unknown>).then((value) => {
+            finish('ok');
+            done(undefined, value);
+          }, fail);
+          return;
+        }
+        finish('ok');
+        done(undefined, result);
+      });
+    };
     const meta: RpcHandlerMeta = {
       def,
-      run(instance, data, rid, transport) {
-        const requestId = acceptRequestId(rid);
-        const started = process.hrtime.bigint();
-        const finish = (outcome: string) => {
-          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-          observeRpc(def.pattern, 'server', transport, outcome, seconds);
-          if (accessLogEnabled())
-            log.info({ pattern: def.pattern, transport, outcome, ms: seconds * 1000 }, 'rpc handled');
-        };
-        const fail = (err: unknown): AppError => {
-          const e = toAppError(err);
-          finish(e.status >= 500 ? 'error' : 'rejected');
-          return e;
-        };
-        // No async wrapper: a synchronous handler settles without extra promises, each of which costs a
-        // promise-hook round once the request context is in use.
-        return requestContext.run({ requestId }, () => {
-          let result: unknown;
-          try {
-            result = original.call(instance, dto ? validateDto(dto, data) : data);
-          } catch (err) {
-            return Promise.reject(fail(err));
-          }
-          if (typeof (result as Promise<unknown> | undefined)?.then === 'function') {
-            return (result as Promise<unknown>).then(
-              (value) => {
-                finish('ok');
-                return value;
-              },
-              (err: unknown) => {
-                throw fail(err);
-              },
-            );
-          }
-          finish('ok');
-          return Promise.resolve(result);
-        });
-      },
+      call,
+      run: (instance, data, rid, transport) =>
+        new Promise((resolve, reject) =>
+          call(instance, data, rid, transport, (err, result) => (err ? reject(err) : resolve(result))),
+        ),
     };
 
     // What the Nest TCP listener calls: (data, context) with the caller's metadata on the context.

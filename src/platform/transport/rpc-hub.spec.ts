@@ -4,7 +4,7 @@ import { platformSettings } from '../platform.settings.js';
 import { resolveSettings } from '../config/settings.js';
 import type { ModulePart } from '../part.js';
 import { rpcPattern } from './contract.js';
-import type { RpcHandlerMeta } from './rpc-handler.decorator.js';
+import type { RpcDone, RpcHandlerMeta } from './rpc-handler.decorator.js';
 import { RpcHub } from './rpc-hub.js';
 import type { RpcRegistry } from './rpc-registry.js';
 
@@ -18,10 +18,11 @@ function registryFailing(failures: number) {
   const calls: unknown[] = [];
   const handler = (pattern: string): RpcHandlerMeta => ({
     def: { pattern, idempotent: true },
-    run: async (_i, data) => {
+    run: () => Promise.reject(new Error('the hub calls handlers through call()')),
+    call: (_i, data, _rid, _t, done) => {
       calls.push(data);
-      if (calls.length <= failures) throw new AppError(503, 'peer_unavailable', 'exchange is unavailable');
-      return { ...(data as object), answered: true };
+      if (calls.length <= failures) return done(new AppError(503, 'peer_unavailable', 'exchange is unavailable'));
+      done(undefined, { ...(data as object), answered: true });
     },
   });
   const registry = { get: (p: string) => ({ meta: handler(p), instance: {} }) } as unknown as RpcRegistry;
@@ -72,7 +73,10 @@ describe(RpcHub.name, () => {
   it('turns a local handler error into a fresh AppError, as if it had crossed the wire', async () => {
     const original = new AppError(400, 'bad_request', 'nope');
     const registry = {
-      get: () => ({ meta: { run: async () => Promise.reject(original) }, instance: {} }),
+      get: () => ({
+        meta: { call: (_i: object, _d: unknown, _r: unknown, _t: unknown, done: RpcDone) => done(original) },
+        instance: {},
+      }),
     } as unknown as RpcRegistry;
     const err = await hub(registry)
       .call('exchange', patterns.unsafe, { n: 1 })

@@ -112,36 +112,27 @@ export class RpcHub {
     observeRpc(pattern, 'client', transport, outcome, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
-  private async callLocal(
-    pattern: string,
-    req: unknown,
-    requestId: string,
-    timeoutMs: number,
-  ): Promise<unknown> {
-    const handler = this.registry.get(pattern);
-    if (!handler) throw new AppError(501, 'no_handler', `no handler for ${pattern} in this process`);
-    const payload = copy(req);
-    // One promise and one timer per call: Promise.race would add two more promises per call.
+  private callLocal(pattern: string, req: unknown, requestId: string, timeoutMs: number): Promise<unknown> {
+    // One promise and one timer per call (Promise.race would add two more; the handler itself adds none). A payload
+    // that cannot be copied throws inside the executor: a rejection like any other.
     return new Promise((resolve, reject) => {
+      const handler = this.registry.get(pattern);
+      if (!handler) return reject(new AppError(501, 'no_handler', `no handler for ${pattern} in this process`));
+      const payload = copy(req);
       const timer = setTimeout(
         () => reject(new AppError(504, 'rpc_timeout', `${pattern} timed out after ${timeoutMs} ms`)),
         timeoutMs,
       );
-      handler.meta.run(handler.instance, payload, requestId, 'local').then(
-        (result) => {
-          clearTimeout(timer);
-          try {
-            resolve(copy(result));
-          } catch (err) {
-            reject(err);
-          }
-        },
-        (err: unknown) => {
-          clearTimeout(timer);
-          // A fresh error, as if it had crossed the wire: callers cannot tell local from remote.
-          reject(err instanceof AppError ? AppError.fromWire(err.toWire()) : err);
-        },
-      );
+      handler.meta.call(handler.instance, payload, requestId, 'local', (err, result) => {
+        clearTimeout(timer);
+        // A fresh error, as if it had crossed the wire: callers cannot tell local from remote.
+        if (err) return reject(AppError.fromWire(err.toWire()));
+        try {
+          resolve(copy(result));
+        } catch (e) {
+          reject(e);
+        }
+      });
     });
   }
 

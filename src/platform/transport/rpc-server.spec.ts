@@ -1,0 +1,192 @@
+// RpcServer answers @RpcHandler patterns straight from the handler; over real TCP its reply packets must be the
+// ones Nest's own pipeline sends for the same handlers, so stock ClientTCP callers notice nothing.
+import { Controller, Module, type INestMicroservice } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { EventPattern } from '@nestjs/microservices';
+import { IsInt, Min } from 'class-validator';
+import { connect, type Socket } from 'node:net';
+import { AppError } from '../errors/app-error.js';
+import { requestContext } from '../logging/request-context.js';
+import { rpcPattern } from './contract.js';
+import { RPC_HANDLER, RpcHandler, type RpcHandlerMeta } from './rpc-handler.decorator.js';
+import { RpcServer } from './rpc-server.js';
+
+class CountDto {
+  @IsInt()
+  @Min(1)
+  n!: number;
+}
+
+const p = {
+  double: rpcPattern<CountDto, { n: number }>('test.double', { idempotent: false }),
+  later: rpcPattern<CountDto, { n: number; requestId?: string }>('test.later', { idempotent: false }),
+  refuse: rpcPattern<object, never>('test.refuse', { idempotent: false }),
+  crash: rpcPattern<object, never>('test.crash', { idempotent: false }),
+  nothing: rpcPattern<object, void>('test.nothing', { idempotent: false }),
+};
+
+const events: unknown[] = [];
+
+@Controller()
+class TestController {
+  @RpcHandler(p.double)
+  double(dto: CountDto) {
+    return { n: dto.n * 2 };
+  }
+
+  @RpcHandler(p.later)
+  async later(dto: CountDto) {
+    await new Promise((r) => setTimeout(r, 5));
+    return { n: dto.n + 1, requestId: requestContext.getStore()?.requestId };
+  }
+
+  @RpcHandler(p.refuse)
+  refuse(): never {
+    throw new AppError(409, 'conflict', 'already there');
+  }
+
+  @RpcHandler(p.crash)
+  crash(): never {
+    throw new Error('boom');
+  }
+
+  @RpcHandler(p.nothing)
+  nothing(): void {}
+
+  @EventPattern('test.event')
+  event(data: unknown) {
+    events.push(data);
+  }
+}
+
+@Module({ controllers: [TestController] })
+class TestModule {}
+
+/** Patterns whose Nest-wrapped handler (Nest's per-message pipeline) ran. */
+const throughNest: string[] = [];
+
+async function start(direct: boolean): Promise<{ app: INestMicroservice; port: number }> {
+  const server = new RpcServer({ host: '127.0.0.1', port: 0, maxMessageBytes: 1 << 20 });
+  const app = await NestFactory.createMicroservice(TestModule, { strategy: server, logger: false });
+  if (direct) {
+    const controller = app.get(TestController);
+    const proto = Object.getPrototypeOf(controller) as Record<string, unknown>;
+    const metas = new Map<string, RpcHandlerMeta>();
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const meta = Reflect.getMetadata(RPC_HANDLER, proto[name] as object) as RpcHandlerMeta | undefined;
+      if (meta) metas.set(meta.def.pattern, meta);
+    }
+    server.useHandlers((pattern) => {
+      const meta = metas.get(pattern);
+      return meta && { meta, instance: controller };
+    });
+  }
+  await app.listen();
+  for (const [pattern, handler] of server.getHandlers()) {
+    const counted = Object.assign(
+      (...args: unknown[]) => (throughNest.push(pattern), handler(...args)),
+      handler,
+    );
+    server.getHandlers().set(pattern, counted);
+  }
+  const port = (server.unwrap<import('node:net').Server>().address() as { port: number }).port;
+  return { app, port };
+}
+
+/** Sends Nest TCP frames and collects the reply frames until `count` have arrived. */
+function exchange(port: number, packets: object[], count: number): Promise<Array<Record<string, unknown>>> {
+  return new Promise((resolve, reject) => {
+    const sock: Socket = connect(port, '127.0.0.1', () => {
+      for (const packet of packets) {
+        const json = JSON.stringify(packet);
+        sock.write(`${json.length}#${json}`);
+      }
+    });
+    let buf = '';
+    const replies: Array<Record<string, unknown>> = [];
+    sock.setEncoding('utf8');
+    sock.on('error', reject);
+    sock.on('data', (chunk: string) => {
+      buf += chunk;
+      for (let hash = buf.indexOf('#'); hash > 0; hash = buf.indexOf('#')) {
+        const len = Number(buf.slice(0, hash));
+        if (buf.length < hash + 1 + len) break;
+        replies.push(JSON.parse(buf.slice(hash + 1, hash + 1 + len)));
+        buf = buf.slice(hash + 1 + len);
+      }
+      if (replies.length >= count) {
+        sock.destroy();
+        resolve(replies);
+      }
+    });
+  });
+}
+
+const requests = [
+  { id: 1, pattern: 'test.double', data: { n: 21 } },
+  { id: 2, pattern: 'test.double', data: { n: 0, extra: true } },
+  { id: 3, pattern: 'test.later', data: { n: 1 }, metadata: { requestId: 'rid-1' } },
+  { id: 4, pattern: 'test.refuse', data: {} },
+  { id: 5, pattern: 'test.crash', data: {} },
+  { id: 6, pattern: 'test.nothing', data: {} },
+  { id: 7, pattern: 'test.unknown', data: {} },
+  { pattern: 'test.event', data: { seen: true } },
+];
+
+/** Replies by id, each with every frame Nest sent for it merged (a result and its end may come as two frames). */
+async function repliesOf(direct: boolean): Promise<Map<unknown, Record<string, unknown>>> {
+  throughNest.length = 0;
+  const { app, port } = await start(direct);
+  try {
+    const frames = await exchange(port, requests, 7);
+    // Nest may still send a separate `{ isDisposed: true }` frame for a result already sent: wait for stragglers.
+    const more = await exchange(port, [{ id: 99, pattern: 'test.double', data: { n: 1 } }], 1);
+    const byId = new Map<unknown, Record<string, unknown>>();
+    for (const f of [...frames, ...more]) byId.set(f.id, { ...byId.get(f.id), ...f });
+    return byId;
+  } finally {
+    await app.close();
+  }
+}
+
+describe(RpcServer.name, () => {
+  it('answers @RpcHandler patterns with the same packets as Nest pipeline, and leaves events and unknown patterns to Nest', async () => {
+    events.length = 0;
+    const viaNest = await repliesOf(false);
+    expect(events).toEqual([{ seen: true }]);
+    expect(throughNest.sort()).toEqual([
+      'test.crash',
+      'test.double',
+      'test.double',
+      'test.double',
+      'test.event',
+      'test.later',
+      'test.nothing',
+      'test.refuse',
+    ]);
+    events.length = 0;
+    const direct = await repliesOf(true);
+    expect(events).toEqual([{ seen: true }]);
+    expect(throughNest).toEqual(['test.event']);
+
+    const view = (m: Map<unknown, Record<string, unknown>>) =>
+      [...m.entries()]
+        .map(([id, r]) => [id, { ...r, err: r.err ?? null }] as const)
+        .sort(([a], [b]) => Number(a) - Number(b));
+    expect(view(direct)).toEqual(view(viaNest));
+
+    expect(direct.get(1)).toMatchObject({ response: { n: 42 }, isDisposed: true });
+    expect(direct.get(2)).toMatchObject({
+      err: { status: 400, code: 'validation_failed' },
+      isDisposed: true,
+    });
+    expect(direct.get(3)).toMatchObject({ response: { n: 2, requestId: 'rid-1' } });
+    expect(direct.get(4)).toMatchObject({ err: { status: 409, code: 'conflict', message: 'already there' } });
+    expect(direct.get(5)).toMatchObject({ err: { status: 500, code: 'internal' } });
+    expect(direct.get(6)).toMatchObject({ isDisposed: true });
+    expect(direct.get(7)).toMatchObject({
+      status: 'error',
+      err: expect.stringMatching(/no matching message handler/i),
+    });
+  });
+});
