@@ -21,7 +21,8 @@ function registryFailing(failures: number) {
     run: () => Promise.reject(new Error('the hub calls handlers through call()')),
     call: (_i, data, _rid, _t, done) => {
       calls.push(data);
-      if (calls.length <= failures) return done(new AppError(503, 'peer_unavailable', 'exchange is unavailable'));
+      if (calls.length <= failures)
+        return done(new AppError(503, 'peer_unavailable', 'exchange is unavailable'));
       done(undefined, { ...(data as object), answered: true });
     },
   });

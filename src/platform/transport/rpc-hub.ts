@@ -117,7 +117,8 @@ export class RpcHub {
     // that cannot be copied throws inside the executor: a rejection like any other.
     return new Promise((resolve, reject) => {
       const handler = this.registry.get(pattern);
-      if (!handler) return reject(new AppError(501, 'no_handler', `no handler for ${pattern} in this process`));
+      if (!handler)
+        return reject(new AppError(501, 'no_handler', `no handler for ${pattern} in this process`));
       const payload = copy(req);
       const timer = setTimeout(
         () => reject(new AppError(504, 'rpc_timeout', `${pattern} timed out after ${timeoutMs} ms`)),

@@ -67,15 +67,23 @@ export class RpcServer extends ServerTCP {
     const { id, pattern } = packet;
     const handler = id !== undefined && typeof pattern === 'string' ? this.handlers?.(pattern) : undefined;
     if (!handler) return super.handleMessage(socket, raw);
-    handler.meta.call(handler.instance, packet.data, packet.metadata?.requestId as string, 'tcp', (err, result) => {
-      try {
-        socket.sendMessage(
-          err ? { id, err: err.toWire(), isDisposed: true } : { id, err: null, response: result, isDisposed: true },
-        );
-      } catch (e) {
-        this.handleError(String((e as Error)?.stack ?? e));
-      }
-    });
+    handler.meta.call(
+      handler.instance,
+      packet.data,
+      packet.metadata?.requestId as string,
+      'tcp',
+      (err, result) => {
+        try {
+          socket.sendMessage(
+            err
+              ? { id, err: err.toWire(), isDisposed: true }
+              : { id, err: null, response: result, isDisposed: true },
+          );
+        } catch (e) {
+          this.handleError(String((e as Error)?.stack ?? e));
+        }
+      },
+    );
     return HANDLED;
   }
 
