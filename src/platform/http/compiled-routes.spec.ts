@@ -24,6 +24,7 @@ import { IsString, Length } from 'class-validator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { of, type Observable } from 'rxjs';
 import { AppError } from '../errors/app-error.js';
+import { currentRequestId } from '../logging/request-context.js';
 import { configureHttpEdge, fastifyOptions } from './http-edge.js';
 
 class ItemDto {
@@ -95,6 +96,24 @@ class ItemsController {
     return { secret: 1 };
   }
 
+  @Get('context')
+  context() {
+    return { requestId: currentRequestId() };
+  }
+
+  @Get('context/async')
+  async contextAsync() {
+    await new Promise((r) => setTimeout(r, 2));
+    return { requestId: currentRequestId() };
+  }
+
+  @Get('context/guarded')
+  @UseGuards(KeyGuard)
+  async contextGuarded() {
+    await null;
+    return { requestId: currentRequestId() };
+  }
+
   @Get(':id')
   one(@Param('id') id: string) {
     return { id };
@@ -146,6 +165,9 @@ const requests: Array<{
   { method: 'GET', url: '/items/headers', headers: { 'x-thing': 'yes' } },
   { method: 'GET', url: '/items/guarded' },
   { method: 'GET', url: '/items/guarded', headers: { 'x-key': 'k' } },
+  { method: 'GET', url: '/items/context' },
+  { method: 'GET', url: '/items/context/async' },
+  { method: 'GET', url: '/items/context/guarded', headers: { 'x-key': 'k' } },
   { method: 'GET', url: '/items/42' },
   { method: 'GET', url: '/items/' },
 ];
@@ -192,4 +214,14 @@ describe('compiled routes', () => {
     expect(ours.status).toBeGreaterThan(0);
     expect(ours).toEqual(nest);
   });
+
+  it.each(['/items/context', '/items/context/async', '/items/context/guarded'])(
+    'run %s in the request context, before and after an await',
+    async (url) => {
+      for (const base of [compiled.url, stock.url]) {
+        const res = await fetch(`${base}${url}`, { headers: { 'x-request-id': 'ctx-1', 'x-key': 'k' } });
+        expect(await res.json()).toEqual({ requestId: 'ctx-1' });
+      }
+    },
+  );
 });

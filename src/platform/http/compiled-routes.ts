@@ -35,7 +35,7 @@ import { ProblemFilter, sendProblem } from './problem.filter.js';
 const ROUTE_METHOD = 'polyroleHandler';
 
 type Extract = (req: FastifyRequest, reply: FastifyReply) => unknown;
-type FastHandler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+type FastHandler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown> | undefined;
 
 interface ArgMeta {
   index: number;
@@ -154,20 +154,40 @@ function compile(
     value: string | (() => string);
   }>;
 
-  return async (req, reply) => {
+  const settle = async (req: FastifyRequest, reply: FastifyReply, pending: unknown) => {
     try {
-      reply.status(status);
-      for (const h of headers) reply.header(h.name, typeof h.value === 'function' ? h.value() : h.value);
-      const values = new Array<unknown>(extractors.length);
-      for (let i = 0; i < extractors.length; i++) values[i] = extractors[i](req, reply);
-      let result = method.apply(instance, values);
-      if (result !== null && typeof (result as Promise<unknown>)?.then === 'function') result = await result;
+      let result = isObservable(pending) ? await lastValueFrom(pending) : await pending;
       if (isObservable(result)) result = await lastValueFrom(result);
       await adapter.reply(reply, result);
     } catch (err) {
       sendProblem(err, req, reply, limits);
     }
     return reply;
+  };
+  // No async wrapper: a synchronous method is answered without creating a promise (each costs a promise-hook
+  // round once the request context is in use); Fastify leaves a handler that returns undefined to send its reply.
+  return (req, reply) => {
+    try {
+      reply.status(status);
+      for (const h of headers) reply.header(h.name, typeof h.value === 'function' ? h.value() : h.value);
+      const values = new Array<unknown>(extractors.length);
+      for (let i = 0; i < extractors.length; i++) values[i] = extractors[i](req, reply);
+      const result = method.apply(instance, values);
+      if (
+        isObservable(result) ||
+        (result !== null && typeof (result as Promise<unknown>)?.then === 'function')
+      )
+        return settle(req, reply, result);
+      const sent = adapter.reply(reply, result) as Promise<unknown> | undefined;
+      if (sent !== (reply as unknown) && typeof sent?.then === 'function')
+        return sent.then(
+          () => reply,
+          (err: unknown) => (sendProblem(err, req, reply, limits), reply),
+        );
+    } catch (err) {
+      sendProblem(err, req, reply, limits);
+    }
+    return undefined;
   };
 }
 

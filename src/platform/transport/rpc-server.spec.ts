@@ -84,7 +84,7 @@ async function start(direct: boolean): Promise<{ app: INestMicroservice; port: n
   await app.listen();
   for (const [pattern, handler] of server.getHandlers()) {
     const counted = Object.assign(
-      (...args: unknown[]) => (throughNest.push(pattern), handler(...args)),
+      (data: unknown, ctx?: never) => (throughNest.push(pattern), handler(data, ctx)),
       handler,
     );
     server.getHandlers().set(pattern, counted);
