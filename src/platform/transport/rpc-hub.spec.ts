@@ -86,4 +86,19 @@ describe(RpcHub.name, () => {
     expect(err).not.toBe(original);
     expect(err).toMatchObject({ status: 400, code: 'bad_request', message: 'nope' });
   });
+
+  it('times out a local handler that never answers, and lets a late answer go', async () => {
+    let late: RpcDone | undefined;
+    const registry = {
+      get: () => ({
+        meta: { call: (_i: object, _d: unknown, _r: unknown, _t: unknown, done: RpcDone) => (late = done) },
+        instance: {},
+      }),
+    } as unknown as RpcRegistry;
+    const err = await hub(registry)
+      .call('exchange', patterns.unsafe, { n: 1 }, { timeoutMs: 50 })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 504, code: 'rpc_timeout' });
+    expect(() => late?.(undefined, { n: 2 })).not.toThrow();
+  });
 });

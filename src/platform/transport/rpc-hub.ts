@@ -113,19 +113,19 @@ export class RpcHub {
   }
 
   private callLocal(pattern: string, req: unknown, requestId: string, timeoutMs: number): Promise<unknown> {
-    // One promise and one timer per call (Promise.race would add two more; the handler itself adds none). A payload
-    // that cannot be copied throws inside the executor: a rejection like any other.
+    // One promise per call (Promise.race would add two more; the handler itself adds none), and a timer only for a
+    // handler still running after it returned. A payload that cannot be copied throws inside the executor: a
+    // rejection like any other.
     return new Promise((resolve, reject) => {
       const handler = this.registry.get(pattern);
       if (!handler)
         return reject(new AppError(501, 'no_handler', `no handler for ${pattern} in this process`));
       const payload = copy(req);
-      const timer = setTimeout(
-        () => reject(new AppError(504, 'rpc_timeout', `${pattern} timed out after ${timeoutMs} ms`)),
-        timeoutMs,
-      );
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
       handler.meta.call(handler.instance, payload, requestId, 'local', (err, result) => {
-        clearTimeout(timer);
+        settled = true;
+        if (timer) clearTimeout(timer);
         // A fresh error, as if it had crossed the wire: callers cannot tell local from remote.
         if (err) return reject(AppError.fromWire(err.toWire()));
         try {
@@ -134,6 +134,11 @@ export class RpcHub {
           reject(e);
         }
       });
+      if (!settled)
+        timer = setTimeout(
+          () => reject(new AppError(504, 'rpc_timeout', `${pattern} timed out after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
     });
   }
 
