@@ -10,6 +10,7 @@ import { requestContext } from '../logging/request-context.js';
 import { rpcPattern } from './contract.js';
 import { RPC_HANDLER, RpcHandler, type RpcHandlerMeta } from './rpc-handler.decorator.js';
 import { RpcServer } from './rpc-server.js';
+import type { CallerPolicy } from './rpc-tls.js';
 
 class CountDto {
   @IsInt()
@@ -65,8 +66,11 @@ class TestModule {}
 /** Patterns whose Nest-wrapped handler (Nest's per-message pipeline) ran. */
 const throughNest: string[] = [];
 
-async function start(direct: boolean): Promise<{ app: INestMicroservice; port: number }> {
-  const server = new RpcServer({ host: '127.0.0.1', port: 0, maxMessageBytes: 1 << 20 });
+async function start(
+  direct: boolean,
+  callers?: CallerPolicy,
+): Promise<{ app: INestMicroservice; port: number }> {
+  const server = new RpcServer({ host: '127.0.0.1', port: 0, maxMessageBytes: 1 << 20, callers });
   const app = await NestFactory.createMicroservice(TestModule, { strategy: server, logger: false });
   if (direct) {
     const controller = app.get(TestController);
@@ -94,11 +98,15 @@ async function start(direct: boolean): Promise<{ app: INestMicroservice; port: n
 }
 
 /** Sends Nest TCP frames and collects the reply frames until `count` have arrived. */
-function exchange(port: number, packets: object[], count: number): Promise<Array<Record<string, unknown>>> {
+function exchange(
+  port: number,
+  packets: Array<object | string>,
+  count: number,
+): Promise<Array<Record<string, unknown>>> {
   return new Promise((resolve, reject) => {
     const sock: Socket = connect(port, '127.0.0.1', () => {
       for (const packet of packets) {
-        const json = JSON.stringify(packet);
+        const json = typeof packet === 'string' ? packet : JSON.stringify(packet);
         sock.write(`${json.length}#${json}`);
       }
     });
@@ -106,6 +114,9 @@ function exchange(port: number, packets: object[], count: number): Promise<Array
     const replies: Array<Record<string, unknown>> = [];
     sock.setEncoding('utf8');
     sock.on('error', reject);
+    sock.on('close', () =>
+      reject(new Error(`connection closed after ${replies.length} of ${count} replies`)),
+    );
     sock.on('data', (chunk: string) => {
       buf += chunk;
       for (let hash = buf.indexOf('#'); hash > 0; hash = buf.indexOf('#')) {
@@ -188,5 +199,32 @@ describe(RpcServer.name, () => {
       status: 'error',
       err: expect.stringMatching(/no matching message handler/i),
     });
+  });
+
+  it('refuses a caller the policy does not allow, and keeps the connection when a pattern is too deep to name', async () => {
+    // Without a certificate nobody is allowed: the policy path runs for every packet.
+    const { app, port } = await start(true, () => new Set(['generator']));
+    try {
+      const deep = `{"id":2,"pattern":${'{"p":'.repeat(100_000)}"x"${'}'.repeat(100_000)},"data":{}}`;
+      const replies = await exchange(
+        port,
+        [
+          { id: 1, pattern: 'test.double', data: { n: 1 } },
+          deep,
+          { id: 3, pattern: 'test.double', data: { n: 1 } },
+        ],
+        2,
+      );
+      // Naming the deep pattern fails (JSON.stringify's recursion limit); the packets after it are still answered.
+      expect(replies).toEqual([
+        expect.objectContaining({
+          id: 1,
+          err: expect.objectContaining({ status: 403, code: 'caller_not_allowed' }),
+        }),
+        expect.objectContaining({ id: 3, err: expect.objectContaining({ code: 'caller_not_allowed' }) }),
+      ]);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -46,8 +46,17 @@ export class RpcServer extends ServerTCP {
     this.handlers = lookup;
   }
 
-  /** The one caller check: before anything dispatches, the caller's certificate must name a role allowed the pattern. */
+  /** Nest's contract: a failure is a rejection (its caller logs it), never a throw out of the socket's listener. */
   override handleMessage(socket: TcpSocket, raw: unknown): Promise<any> {
+    try {
+      return this.dispatch(socket, raw);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** The one caller check: before anything dispatches, the caller's certificate must name a role allowed the pattern. */
+  private dispatch(socket: TcpSocket, raw: unknown): Promise<any> {
     const packet = (raw ?? {}) as Packet;
     if (this.callers) {
       const { id, pattern } = packet;

@@ -76,7 +76,7 @@ describe(PostgresEventStore.name, () => {
         ...events.failed('r"1'),
         instance: `${instance} {x,"y"}`,
         payload: { method: 'summation', code: 'OUT_OF_RANGE', message: awkward },
-      },
+      } as NewCalculatorEvent,
       { ...events.requested('NULL'), instance: '' },
     ];
     await store.write(batch);
