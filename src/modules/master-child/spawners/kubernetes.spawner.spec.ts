@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Job } from 'kubernetes-models/batch/v1/Job';
+import { parseAllDocuments } from 'yaml';
 import { type KeyPair, makeCa } from '../../../../docker/certs/role-certs.js';
 import { FakeKubernetesApi, makeClusterCerts } from '../../../../test/master-child/fake-kubernetes-api.js';
 import { ensureCommand } from '../../../../test/harness/tools.js';
@@ -15,6 +17,45 @@ const children = {
 };
 const jobName = 'polyrole-child-c1';
 const jobsPath = `/apis/batch/v1/namespaces/${cluster.namespace}/jobs`;
+
+/** A request to the API as an RBAC permission: `<apiGroup>/<resource>: <verb>`, the way Role rules name them. */
+function permission(r: { method: string; path: string }): string {
+  const url = new URL(r.path, 'https://k8s');
+  const m =
+    /^\/(?:apis\/([^/]+)\/[^/]+|api\/v1)\/namespaces\/[^/]+\/([^/]+)(?:\/([^/]+)(?:\/([^/]+))?)?$/.exec(
+      url.pathname,
+    );
+  if (!m) return `unknown ${r.method} ${url.pathname}`;
+  const [, group = '', resource, name, sub] = m;
+  const verb =
+    r.method === 'POST'
+      ? 'create'
+      : r.method === 'DELETE'
+        ? 'delete'
+        : url.searchParams.get('watch') === 'true'
+          ? 'watch'
+          : name
+            ? 'get'
+            : 'list';
+  return `${group}/${resource}${sub ? `/${sub}` : ''}: ${verb}`;
+}
+
+/** Every permission the shipped Role of the master grants. */
+function granted(): string[] {
+  const docs = parseAllDocuments(
+    readFileSync(new URL('../../../../k8s/master-rbac.yaml', import.meta.url), 'utf8'),
+  );
+  const role = docs.map((d) => d.toJS()).find((d) => d?.kind === 'Role');
+  return (role.rules as Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>).flatMap(
+    (rule) =>
+      rule.apiGroups.flatMap((g) =>
+        rule.resources.flatMap((res) => rule.verbs.map((v) => `${g}/${res}: ${v}`)),
+      ),
+  );
+}
+
+/** What the spawner asked of the API in this file's tests, as permissions. */
+const used = new Set<string>();
 
 describe(KubernetesSpawner.name, () => {
   let api: FakeKubernetesApi;
@@ -41,6 +82,7 @@ describe(KubernetesSpawner.name, () => {
     // Every child is stopped, so no watch outlives its spec.
     writeFileSync(join(secrets, 'token'), cluster.token);
     for (const h of handles.splice(0)) await h.stop();
+    for (const r of api.requests) used.add(permission(r));
     await api.close();
     rmSync(secrets, { recursive: true, force: true });
   });
@@ -289,6 +331,11 @@ describe(KubernetesSpawner.name, () => {
       message: `cannot reach the Kubernetes API at ${url} to create the Job of child c1 (ECONNREFUSED)`,
     });
     api = await startApi();
+  });
+
+  // Last in this file: it reads what every test above made the spawner ask of the API.
+  it('asks the API for exactly what k8s/master-rbac.yaml grants the master: nothing more, no grant unused', () => {
+    expect([...used].sort()).toEqual([...new Set(granted())].sort());
   });
 });
 
