@@ -1,14 +1,15 @@
 // RpcServer answers @RpcHandler patterns straight from the handler; over real TCP its reply packets must be the
 // ones Nest's own pipeline sends for the same handlers, so stock ClientTCP callers notice nothing.
 import { Controller, Module, type INestMicroservice } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { DiscoveryModule, NestFactory } from '@nestjs/core';
 import { EventPattern } from '@nestjs/microservices';
 import { IsInt, Min } from 'class-validator';
 import { connect, type Socket } from 'node:net';
 import { AppError } from '../errors/app-error.js';
 import { requestContext } from '../logging/request-context.js';
 import { rpcPattern } from './contract.js';
-import { RPC_HANDLER, RpcHandler, type RpcHandlerMeta } from './rpc-handler.decorator.js';
+import { RpcHandler } from './rpc-handler.decorator.js';
+import { RpcRegistry } from './rpc-registry.js';
 import { RpcServer } from './rpc-server.js';
 import type { CallerPolicy } from './rpc-tls.js';
 
@@ -60,7 +61,7 @@ class TestController {
   }
 }
 
-@Module({ controllers: [TestController] })
+@Module({ imports: [DiscoveryModule], controllers: [TestController], providers: [RpcRegistry] })
 class TestModule {}
 
 /** Patterns whose Nest-wrapped handler (Nest's per-message pipeline) ran. */
@@ -72,18 +73,10 @@ async function start(
 ): Promise<{ app: INestMicroservice; port: number }> {
   const server = new RpcServer({ host: '127.0.0.1', port: 0, maxMessageBytes: 1 << 20, callers });
   const app = await NestFactory.createMicroservice(TestModule, { strategy: server, logger: false });
+  // As bootstrap.ts wires it: the registry finds the handlers when the app initialises.
   if (direct) {
-    const controller = app.get(TestController);
-    const proto = Object.getPrototypeOf(controller) as Record<string, unknown>;
-    const metas = new Map<string, RpcHandlerMeta>();
-    for (const name of Object.getOwnPropertyNames(proto)) {
-      const meta = Reflect.getMetadata(RPC_HANDLER, proto[name] as object) as RpcHandlerMeta | undefined;
-      if (meta) metas.set(meta.def.pattern, meta);
-    }
-    server.useHandlers((pattern) => {
-      const meta = metas.get(pattern);
-      return meta && { meta, instance: controller };
-    });
+    const registry = app.get(RpcRegistry);
+    server.useHandlers((pattern) => registry.get(pattern));
   }
   await app.listen();
   for (const [pattern, handler] of server.getHandlers()) {

@@ -58,8 +58,8 @@ export class RpcServer extends ServerTCP {
   /** The one caller check: before anything dispatches, the caller's certificate must name a role allowed the pattern. */
   private dispatch(socket: TcpSocket, raw: unknown): Promise<any> {
     const packet = (raw ?? {}) as Packet;
+    const { id, pattern } = packet;
     if (this.callers) {
-      const { id, pattern } = packet;
       const name = typeof pattern === 'string' ? pattern : JSON.stringify(pattern);
       const roles = callerRoles(socket.netSocket);
       const allowed = this.callers(name);
@@ -73,7 +73,6 @@ export class RpcServer extends ServerTCP {
         return HANDLED;
       }
     }
-    const { id, pattern } = packet;
     const handler = id !== undefined && typeof pattern === 'string' ? this.handlers?.(pattern) : undefined;
     if (!handler) return super.handleMessage(socket, raw);
     handler.meta.call(
