@@ -15,15 +15,19 @@ export interface SqlQueryable {
  */
 export const MAX_EVENTS_PER_WRITE = 10_000;
 
-// The batch travels as one array parameter per column, unnested in order: measured here about a fifth more events
-// per second (Node and PostgreSQL together) than the whole batch as one JSON document through json_to_recordset.
+// The batch travels as one array parameter per column, zipped back into rows by ROWS FROM in order; the payloads
+// as one JSON array, which PostgreSQL parses once and node-pg sends as it is (as a jsonb[] every payload had to be
+// escaped into an array literal, a fifth of the writer's CPU). Measured here: a third more events per second than
+// jsonb[], which was itself a fifth more than the whole batch as one JSON document through json_to_recordset.
 // Rows take their bigserial in ORDER BY position, i.e. batch order, so the log keeps the buffer's order. An event
 // already stored (a retry after the reply to a committed INSERT was lost) is skipped rather than duplicated.
 const INSERT_BATCH = `
   INSERT INTO "${CALCULATOR_EVENTS_TABLE}" ("event_id", "type", "request_id", "payload", "created_at", "instance")
   SELECT id, type, request_id, payload, created_at, instance
-  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::timestamptz[], $6::text[])
-    WITH ORDINALITY AS batch(id, type, request_id, payload, created_at, instance, position)
+  FROM ROWS FROM (
+    unnest($1::uuid[]), unnest($2::text[]), unnest($3::text[]), jsonb_array_elements($4::jsonb),
+    unnest($5::timestamptz[]), unnest($6::text[])
+  ) WITH ORDINALITY AS batch(id, type, request_id, payload, created_at, instance, position)
   ORDER BY position
   ON CONFLICT ("event_id") DO NOTHING`;
 
@@ -46,20 +50,28 @@ export class PostgresEventStore implements EventWriter<NewCalculatorEvent> {
       throw new Error(`a batch holds at most ${MAX_EVENTS_PER_WRITE} events (got ${events.length})`);
     }
     const n = events.length;
-    const [ids, types, requestIds, payloads, createdAts, instances] = Array.from(
-      { length: 6 },
+    const [ids, types, requestIds, createdAts, instances] = Array.from(
+      { length: 5 },
       () => new Array<string>(n),
     );
+    const payloads = new Array<unknown>(n);
     for (let i = 0; i < n; i++) {
       const e = events[i];
       ids[i] = e.id;
       types[i] = e.type;
       requestIds[i] = e.requestId;
-      payloads[i] = JSON.stringify(e.payload);
+      payloads[i] = e.payload;
       createdAts[i] = e.createdAt.toISOString();
       instances[i] = e.instance;
     }
-    await this.db.query(INSERT_BATCH, [ids, types, requestIds, payloads, createdAts, instances]);
+    await this.db.query(INSERT_BATCH, [
+      ids,
+      types,
+      requestIds,
+      JSON.stringify(payloads),
+      createdAts,
+      instances,
+    ]);
   }
 
   /** Events with seq > `after`, in seq order. `after` is a decimal string (bigserial). */
