@@ -20,7 +20,7 @@ import {
 } from '../platform/config/settings.js';
 import { Database, createDataSource, openDatabase } from '../platform/database/database.js';
 import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js';
-import { configureHttpEdge, fastifyOptions } from '../platform/http/http-edge.js';
+import { configureHttpEdge, dropIdleAdapterHooks, fastifyOptions } from '../platform/http/http-edge.js';
 import { unmarkedRoutes } from '../platform/http/route-access.check.js';
 import {
   configureRootLogger,
@@ -223,6 +223,7 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
     SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, docs));
 
     await app.init();
+    await dropIdleAdapterHooks(app);
     const unmarked = unmarkedRoutes(app);
     if (unmarked.length > 0)
       throw new BootError(`Routes without @Public() or @Protected(): ${unmarked.join(', ')}`);

@@ -25,7 +25,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { of, type Observable } from 'rxjs';
 import { AppError } from '../errors/app-error.js';
 import { currentRequestId } from '../logging/request-context.js';
-import { configureHttpEdge, fastifyOptions } from './http-edge.js';
+import { configureHttpEdge, dropIdleAdapterHooks, fastifyOptions } from './http-edge.js';
 
 class ItemDto {
   @IsString()
@@ -141,6 +141,9 @@ async function app(
   );
   if (nestPipeline) a.useGlobalInterceptors(new PassThrough());
   const compiled = configureHttpEdge(a, limits);
+  // The compiled side runs as the roles do, without Nest's idle request hooks; the stock side keeps them.
+  await a.init();
+  if (!nestPipeline) expect(await dropIdleAdapterHooks(a)).toBe(true);
   await a.listen(0, '127.0.0.1');
   const { port } = a.getHttpServer().address() as { port: number };
   return { app: a, compiled, url: `http://127.0.0.1:${port}` };

@@ -1,5 +1,6 @@
 // Fastify-level plumbing for every role: request ids, access logs, latency metrics and problem responses for
 // errors raised before Nest sees the request (malformed JSON, oversized bodies, unknown routes, oversized headers).
+import { ServiceUnavailableException } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Socket } from 'node:net';
@@ -65,10 +66,7 @@ export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLim
   // A GET may carry a JSON body (the seed exchange is called that way): parsed, limited and rejected like any body.
   fastify.addHttpMethod('GET', { hasBody: true, overrideExisting: true });
 
-  fastify.addHook('onRequest', (req, reply, done) => {
-    reply.header('x-request-id', req.id);
-    done();
-  });
+  adapterHooks.set(fastify, snapshotAdapterHooks(fastify));
   const access = accessLogEnabled();
   fastify.addHook('onResponse', (req, reply, done) => {
     const status = reply.statusCode;
@@ -88,16 +86,107 @@ export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLim
   app.useGlobalFilters(new ProblemFilter(limits));
   app.useGlobalPipes(new DtoValidationPipe());
   const compiled = compileRoutes(app, limits);
-  // The request context is entered by the route's handler itself (after compileRoutes swapped it in), not by a
-  // preHandler hook: one hook fewer on every request. Body parsing before it runs on stream callbacks that would
-  // lose the context anyway.
+  // What every route does before its handler runs is done by the route's handler itself (after compileRoutes
+  // swapped it in), not by onRequest/preHandler hooks: with no hook of a stage left, Fastify skips that stage.
+  // Answers that never reach a route (not found, parse errors) get the request id header from sendProblem().
+  const state = app.getHttpAdapter() as unknown as AdapterState;
   fastify.addHook('onRoute', (route: RouteOptions) => {
     const handler = route.handler;
     route.handler = function (this: FastifyInstance, req, reply) {
+      reply.header('x-request-id', req.id);
+      // What Nest's adapter hooks did for every request, when dropIdleAdapterHooks() took them off: with Nest's
+      // return503OnClosing, a 503 from the start of app.close() (its shutdown hooks still run), and not found for a
+      // request target that does not start with a slash (`*`, the absolute form).
+      if (state.isShuttingDown && state.return503OnClosing) return shuttingDown(req, reply, limits);
+      if (req.raw.url?.charCodeAt(0) !== 47) return reply.callNotFound();
       return requestContext.run({ requestId: String(req.id) }, () => handler.call(this, req, reply));
     };
   });
   return compiled;
+}
+
+function shuttingDown(req: FastifyRequest, reply: FastifyReply, limits: { bodyLimit: number }): FastifyReply {
+  if (req.raw.httpVersionMajor !== 2) reply.header('connection', 'close');
+  sendProblem(new ServiceUnavailableException('The server is shutting down'), req, reply, limits);
+  return reply;
+}
+
+/** The state of Nest's Fastify adapter that its request hooks act on. */
+interface AdapterState {
+  isShuttingDown?: boolean;
+  return503OnClosing?: boolean;
+  onRequestHook?: unknown;
+  onResponseHook?: unknown;
+  corsHook?: unknown;
+  securityHook?: unknown;
+  versioningOptions?: unknown;
+  middieContexts?: object[];
+}
+
+type HookLists = Record<'onRequest' | 'onResponse', unknown[]>;
+
+/** Fastify keeps an instance's hooks in per-stage arrays behind a private symbol; each route copies them when ready. */
+function hookLists(fastify: FastifyInstance): HookLists {
+  const key = Object.getOwnPropertySymbols(fastify).find((s) => s.description === 'fastify.hooks');
+  const lists = key && (fastify as unknown as Record<symbol, HookLists | undefined>)[key];
+  if (!lists || !Array.isArray(lists.onRequest) || !Array.isArray(lists.onResponse))
+    throw new Error('this Fastify keeps its hooks elsewhere: the HTTP edge cannot tell them apart');
+  return lists;
+}
+
+/** The hooks on the instance before the edge adds any: all of them Nest's (its adapter's and middie's). */
+const adapterHooks = new WeakMap<FastifyInstance, HookLists>();
+
+function snapshotAdapterHooks(fastify: FastifyInstance): HookLists {
+  const lists = hookLists(fastify);
+  return { onRequest: [...lists.onRequest], onResponse: [...lists.onResponse] };
+}
+
+function middlewareInUse(fastify: FastifyInstance, state: AdapterState): boolean {
+  return [fastify, ...(state.middieContexts ?? [])].some((ctx) =>
+    Object.getOwnPropertySymbols(ctx).some(
+      (s) =>
+        s.description === 'fastify-middie-has-middlewares' && Boolean((ctx as Record<symbol, unknown>)[s]),
+    ),
+  );
+}
+
+/**
+ * Call after app.init() and before app.listen(), once every route and enhancer is in place. Nest's Fastify adapter
+ * installs seven onRequest hooks and an onResponse hook whether or not their features are used (CORS, security
+ * headers, versioning, its request/response hooks, middleware through middie); with none in use they do nothing,
+ * and running them cost about 6% of a small request's CPU (measured with and without them). Hand-written because
+ * Fastify has no way to remove a hook: they are filtered out of the instance's lists before the routes copy them.
+ * Returns whether they were taken off; with any of those features in use every hook stays.
+ */
+export async function dropIdleAdapterHooks(app: NestFastifyApplication): Promise<boolean> {
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  const state = app.getHttpAdapter() as unknown as AdapterState;
+  const nest = adapterHooks.get(fastify);
+  if (!nest) throw new Error('dropIdleAdapterHooks() needs configureHttpEdge() first');
+  // Plugins registered so far load now (app.enableCors() sets its hook only once @fastify/cors has loaded).
+  await fastify.after();
+  const inUse = () =>
+    Boolean(
+      state.onRequestHook ||
+      state.onResponseHook ||
+      state.corsHook ||
+      state.securityHook ||
+      state.versioningOptions ||
+      middlewareInUse(fastify, state),
+    );
+  if (inUse()) return false;
+  const lists = hookLists(fastify);
+  for (const stage of ['onRequest', 'onResponse'] as const) {
+    const drop = new Set(nest[stage]);
+    lists[stage] = lists[stage].filter((h) => !drop.has(h));
+  }
+  // A feature switched on later would silently do nothing without its hook: refuse to start instead.
+  fastify.addHook('onReady', async () => {
+    if (inUse())
+      throw new Error("a feature that needs Nest's request hooks was enabled after dropIdleAdapterHooks()");
+  });
+  return true;
 }
 
 function routeOf(req: FastifyRequest): string {

@@ -17,6 +17,7 @@ export function sendProblem(
   problem.instance = req.url.split('?')[0];
   problem.requestId = String(req.id);
   if (headers) reply.headers(headers);
+  reply.header('x-request-id', problem.requestId);
   void reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
 }
 
