@@ -9,7 +9,7 @@ import { grpcCall, mathHelperClient } from '../calculator/calculator.clients.js'
 import { parse } from 'yaml';
 import { factorialVectors, summationVectors } from '../../src/modules/calculator/calculator.vectors.js';
 import { ROLE_NAMES, roleSpec, type RoleName } from '../../src/roles/role-table.js';
-import { freePort } from '../harness/ports.js';
+import { freeStablePort } from '../harness/ports.js';
 import { ROOT } from '../harness/topology.js';
 import { ComposeProject, type ContainerSummary } from './compose-project.util.js';
 import { findEngine, run } from './engine.util.js';
@@ -74,7 +74,7 @@ if (!engine) {
         );
       }
       for (const s of ['exchange', 'generator', 'auth', 'transaction', 'master', 'echo', 'grpc']) {
-        port[s] = await freePort();
+        port[s] = await freeStablePort();
       }
       later = {
         postgres: resolveImage(engine, 'postgres') as Promise<ResolvedImage>,
