@@ -13,7 +13,7 @@ export interface RequestContext {
  * it wraps the callback with bind().
  *
  * Hand-written instead of AsyncLocalStorage because on Node 20 that one runs an async_hooks init hook for every
- * async resource the process creates (each nextTick, timer, socket write, HTTP/2 stream), whether or not a store is
+ * async resource the process creates (each nextTick, timer, parser resource, HTTP/2 stream), whether or not a store is
  * current; measured, that is 9% of the CPU of a `POST /exchange` and 14% of a gRPC call. V8's promise hooks cost
  * only where promises are made, and the hot paths make none for a synchronous handler.
  */
