@@ -21,10 +21,9 @@ export class PromiseContext<T> {
   private current: T | undefined;
   /** What was current before each reaction that is running now (V8 pairs every before with an after). */
   private readonly saved: Array<T | undefined> = [];
-  private readonly key = Symbol('promise context');
 
   constructor() {
-    const key = this.key;
+    const key = Symbol('promise context');
     promiseHooks.createHook({
       init: (promise: Promise<unknown>) => {
         if (this.current !== undefined) (promise as unknown as Record<symbol, T>)[key] = this.current;
