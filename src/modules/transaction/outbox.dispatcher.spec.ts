@@ -138,6 +138,50 @@ describe(OutboxDispatcher.name, () => {
     expect([...psp.deliveries.values()].every((n) => n === 1)).toBe(true);
   });
 
+  it('drains a backlog of several batches with rounds running at once, each record delivered once', async () => {
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => transactions.create(i % 2 ? orders.alice100 : orders.becky5)),
+    );
+    let inFlight = 0;
+    let most = 0;
+    psp.answer = async () => {
+      most = Math.max(most, ++inFlight);
+      await sleep(30);
+      inFlight--;
+    };
+    const d = dispatcher({ batchSize: 5, concurrency: 4 });
+    d.onApplicationBootstrap();
+    while ((await outbox.backlog()) > 0) await sleep(10);
+    await d.onApplicationShutdown();
+    expect(psp.deliveries.size).toBe(40);
+    expect([...psp.deliveries.values()].every((n) => n === 1)).toBe(true);
+    // One round delivers at most a batch at a time; more than that means rounds overlapped.
+    expect(most).toBeGreaterThan(5);
+    expect(most).toBeLessThanOrEqual(20);
+  });
+
+  it('keeps to one round at a time while no round comes back full', async () => {
+    await Promise.all(Array.from({ length: 3 }, () => transactions.create(orders.alice100)));
+    let inFlight = 0;
+    let most = 0;
+    psp.answer = async () => {
+      most = Math.max(most, ++inFlight);
+      await sleep(20);
+      inFlight--;
+    };
+    const d = dispatcher({ batchSize: 5, concurrency: 4 });
+    d.onApplicationBootstrap();
+    while ((await outbox.backlog()) > 0) await sleep(10);
+    for (let i = 0; i < 3; i++) {
+      await transactions.create(orders.becky5);
+      d.poke();
+    }
+    while ((await outbox.backlog()) > 0) await sleep(10);
+    await d.onApplicationShutdown();
+    expect(psp.deliveries.size).toBe(6);
+    expect(most).toBeLessThanOrEqual(5);
+  });
+
   it("takes over a claim whose lease has expired, as after a replica's crash, but not a live one", async () => {
     const { transaction } = await transactions.create(orders.alice100);
     await outbox.claim(10, 60_000);

@@ -1,5 +1,7 @@
 // Delivers outbox records to the psp (psp.process) until each is acknowledged, then completes its transaction.
-// Runs from onApplicationBootstrap; on shutdown it finishes the batch in flight and stops. Records a crashed
+// Runs from onApplicationBootstrap; on shutdown it finishes the batches in flight and stops. One round claims,
+// delivers and settles a batch; while rounds come back full, up to OUTBOX_CONCURRENCY of them run at once (each
+// claims its own records), so a backlog drains in parallel and an idle queue costs one poll. Records a crashed
 // process had claimed are taken again once their lease expires; psp.process is idempotent by transaction id,
 // so a redelivery never pays twice.
 import { backoffDelay } from '../../platform/backoff.util.js';
@@ -20,10 +22,11 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
   private readonly log = createLogger('outbox');
   private readonly settings: SettingsOf<typeof transactionSettings>;
   private readonly callTimeoutMs: number;
-  private running?: Promise<void>;
+  private readonly workers: Array<Promise<void>> = [];
+  private busy = 0;
   private stopping = false;
   private poked = false;
-  private wake?: () => void;
+  private readonly sleeping = new Set<() => void>();
 
   constructor(
     private readonly outbox: OutboxRepository,
@@ -38,55 +41,67 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
 
   onApplicationBootstrap(): void {
     if (!this.settings.dispatch) return;
-    this.running = this.loop();
+    for (let i = 0; i < this.settings.concurrency; i++) this.workers.push(this.loop(i === 0));
     this.log.info(
-      { batchSize: this.settings.batchSize, leaseMs: this.settings.leaseMs },
+      {
+        batchSize: this.settings.batchSize,
+        concurrency: this.settings.concurrency,
+        leaseMs: this.settings.leaseMs,
+      },
       'outbox dispatcher started',
     );
   }
 
   /** New work was committed here: look now rather than at the next poll. */
   poke(): void {
-    this.poked = true;
-    this.wake?.();
+    if (this.busy > 0) this.poked = true;
+    else this.wakeOne();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (!this.running) return;
+    if (this.workers.length === 0) return;
     this.stopping = true;
-    this.wake?.();
-    await this.running;
+    for (const wake of [...this.sleeping]) wake();
+    await Promise.all(this.workers);
     this.log.info('stopped outbox dispatcher');
   }
 
-  private async loop(): Promise<void> {
+  /** The first worker polls; the others sleep until a full round says there is more than one batch of work. */
+  private async loop(polls: boolean): Promise<void> {
+    if (!polls) await this.sleep(false);
     while (!this.stopping) {
+      this.busy++;
       let claimed = 0;
       try {
         claimed = await this.dispatchBatch();
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'outbox batch failed');
+      } finally {
+        this.busy--;
       }
-      if (claimed < this.settings.batchSize && !this.stopping) await this.idle();
+      if (this.stopping) break;
+      if (claimed === this.settings.batchSize) this.wakeOne();
+      else if (this.poked) this.poked = false;
+      else await this.sleep(polls);
     }
   }
 
-  private idle(): Promise<void> {
-    if (this.poked) {
-      this.poked = false;
-      return Promise.resolve();
-    }
+  private wakeOne(): void {
+    const [wake] = this.sleeping;
+    wake?.();
+  }
+
+  /** Until woken, or for one poll interval when `polls`. */
+  private sleep(polls: boolean): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, this.settings.pollMs);
-      function done() {
+      const timer = polls ? setTimeout(wake, this.settings.pollMs) : undefined;
+      const sleeping = this.sleeping;
+      sleeping.add(wake);
+      function wake() {
         clearTimeout(timer);
+        sleeping.delete(wake);
         resolve();
       }
-      this.wake = () => {
-        this.wake = undefined;
-        this.poked = false;
-        done();
-      };
     });
   }
 
