@@ -9,7 +9,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -30,6 +30,8 @@ import { EventBuffer } from '../src/modules/calculator/event-store/event-buffer.
 import { PostgresEventStore } from '../src/modules/calculator/event-store/postgres-event.store.js';
 import { calculatorSettings } from '../src/modules/calculator/calculator.settings.js';
 import { startEmbeddedPostgres } from '../src/platform/database/embedded-postgres.js';
+import { timeOrderedUuid } from '../src/platform/ids.js';
+import { newRequestId } from '../src/platform/logging/request-context.js';
 import { freePort, row, startRole, type BenchRow } from './lib.js';
 
 export type { BenchRow };
@@ -81,7 +83,7 @@ function handlerUseCase(databaseUrl: string | undefined): CalculateUseCase {
     });
     append = (...events) => buffer.append(...events);
   }
-  return new CalculateUseCase({ append, now: () => new Date(), newId: randomUUID, instance: 'bench@local' });
+  return new CalculateUseCase({ append, now: () => new Date(), newId: timeOrderedUuid, instance: 'bench@local' });
 }
 
 const USE_CASE = Symbol('CalculateUseCase');
@@ -93,7 +95,7 @@ class NestMathHelperController {
 
   @GrpcMethod('MathHelper', 'Factorial')
   factorial(input: FactorialInput, _meta: unknown, call: grpc.ServerUnaryCall<unknown, unknown>) {
-    return this.useCase.factorial(input, { door: 'grpc', clientIp: call.getPeer(), requestId: randomUUID() });
+    return this.useCase.factorial(input, { door: 'grpc', clientIp: call.getPeer(), requestId: newRequestId() });
   }
 }
 
@@ -142,12 +144,12 @@ async function serve(kind: ServerKind): Promise<void> {
       port: 0,
       handler: {
         summation: (input, meta) =>
-          useCase.summation(input, { door: 'grpc', clientIp: meta.clientIp, requestId: randomUUID() }),
+          useCase.summation(input, { door: 'grpc', clientIp: meta.clientIp, requestId: newRequestId() }),
         factorial: (input, meta) =>
           useCase.factorial(input, {
             door: 'grpc',
             clientIp: meta.clientIp,
-            requestId: randomUUID(),
+            requestId: newRequestId(),
           }),
       },
     });
@@ -239,12 +241,13 @@ async function grpcLoad(port: number, concurrency: number, seconds: number) {
 // ---------------------------------------------------------------------------------------------------------------
 // (b) Events stored per second.
 
-function sampleEvent(i: number): NewCalculatorEvent {
+/** An event as the role makes one: ids from the shipped generators. */
+function sampleEvent(): NewCalculatorEvent {
   const at = new Date();
   return {
-    id: randomUUID(),
+    id: timeOrderedUuid(),
     type: 'CalculationRequested',
-    requestId: `bench-${i}`,
+    requestId: newRequestId(),
     createdAt: at,
     instance: 'bench@local',
     payload: {
@@ -257,7 +260,6 @@ function sampleEvent(i: number): NewCalculatorEvent {
   };
 }
 
-let produced = 0;
 
 /** Producers append as fast as the bounded buffer lets them; counted once everything is drained. */
 async function batchedPerSecond(pool: pg.Pool, seconds: number): Promise<number> {
@@ -265,9 +267,10 @@ async function batchedPerSecond(pool: pg.Pool, seconds: number): Promise<number>
   const buffer = new EventBuffer<NewCalculatorEvent>({ writer: store, ...SHIPPED_BUFFER });
   const started = performance.now();
   const deadline = started + seconds * 1000;
+  let produced = 0;
   while (performance.now() < deadline) {
-    await buffer.append(sampleEvent(produced++), sampleEvent(produced++));
-    if (produced % 1000 === 0) await new Promise((r) => setImmediate(r));
+    await buffer.append(sampleEvent(), sampleEvent());
+    if ((produced += 2) % 1000 === 0) await new Promise((r) => setImmediate(r));
   }
   await buffer.drain();
   return buffer.stats().written / ((performance.now() - started) / 1000);
@@ -282,7 +285,7 @@ async function naivePerSecond(pool: pg.Pool, seconds: number): Promise<number> {
   await Promise.all(
     Array.from({ length: 10 }, async () => {
       while (performance.now() < deadline) {
-        await store.write([sampleEvent(produced++)]);
+        await store.write([sampleEvent()]);
         written++;
       }
     }),

@@ -6,11 +6,11 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Observable } from 'rxjs';
 import { BootContext } from '../../platform/boot-context.js';
 import { Clock } from '../../platform/clock.js';
+import { timeOrderedUuid } from '../../platform/ids.js';
 import { createLogger } from '../../platform/logging/logger.js';
 import { acceptRequestId, requestContext } from '../../platform/logging/request-context.js';
 import { CalculateUseCase, type CallOrigin, type WatchedClientNotice } from './calculate.use-case.js';
@@ -48,7 +48,7 @@ export class CalculatorService
     this.calculate = new CalculateUseCase({
       append: (...e) => events.append(...e),
       now: () => clock.now(),
-      newId: randomUUID,
+      newId: timeOrderedUuid,
       instance,
       watch: settings.watchIps?.length ? new WatchedIpMatcher(settings.watchIps) : undefined,
       onWatched: (notice) => this.notifier.notify(notice),

@@ -2,10 +2,10 @@
 // by one SQL statement (one database transaction, one round trip) before the API answers 200; requests arriving
 // while earlier ones are being written share the next statement (group commit), so under load a commit carries
 // many transactions.
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { WriteBatcher } from '../../platform/database/write-batcher.js';
+import { timeOrderedUuid } from '../../platform/ids.js';
 import type { TransactionStatus } from './contract.js';
 import { preparedQuery } from './prepared-query.util.js';
 
@@ -74,7 +74,7 @@ export class TransactionsRepository {
    * user nothing is written and `created` is false: the caller compares the stored transaction's request hash.
    */
   async create(t: NewTransaction): Promise<{ created: boolean; transaction: StoredTransaction }> {
-    const stored = await this.creates.submit({ ...t, id: randomUUID() });
+    const stored = await this.creates.submit({ ...t, id: timeOrderedUuid() });
     if (stored) return { created: true, transaction: stored };
     const existing: StoredTransaction[] = await this.db.query(
       `SELECT ${COLUMNS} FROM transactions WHERE user_id = $1 AND idempotency_key = $2`,

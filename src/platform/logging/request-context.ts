@@ -1,6 +1,6 @@
 // The request id (and anything else per request) follows the async call chain, across HTTP and RPC handlers.
-import { randomUUID } from 'node:crypto';
 import { promiseHooks } from 'node:v8';
+import { timeOrderedUuid } from '../ids.js';
 
 export interface RequestContext {
   requestId: string;
@@ -67,8 +67,9 @@ export function currentRequestId(): string | undefined {
   return requestContext.getStore()?.requestId;
 }
 
+/** Time-ordered, so request ids sort by arrival and index cheaply where they are stored (the event log). */
 export function newRequestId(): string {
-  return randomUUID();
+  return timeOrderedUuid();
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
