@@ -9,6 +9,7 @@ import { createLogger } from '../logging/logger.js';
 import { currentRequestId, newRequestId } from '../logging/request-context.js';
 import { observeRpc } from '../metrics/metrics.js';
 import type { CallOptions, ContractDef, PartName, PatternDef, RpcChannel } from './contract.js';
+import { jsonCopy } from './json-copy.js';
 import { RpcRegistry } from './rpc-registry.js';
 import { clientTlsOptions } from './rpc-tls.js';
 import { TcpPool } from './tcp-pool.js';
@@ -17,10 +18,6 @@ import { unavailable } from './tcp-connection.js';
 const RETRIABLE = new Set(['peer_unavailable', 'rpc_timeout']);
 const RETRY_BACKOFF = { initialMs: 50, maxMs: 1000 };
 export const PING_PATTERN = 'platform.ping';
-
-function copy<T>(value: T): T {
-  return value === undefined ? value : JSON.parse(JSON.stringify(value));
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -120,7 +117,7 @@ export class RpcHub {
       const handler = this.registry.get(pattern);
       if (!handler)
         return reject(new AppError(501, 'no_handler', `no handler for ${pattern} in this process`));
-      const payload = copy(req);
+      const payload = jsonCopy(req);
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
       handler.meta.call(handler.instance, payload, requestId, 'local', (err, result) => {
@@ -129,7 +126,7 @@ export class RpcHub {
         // A fresh error, as if it had crossed the wire: callers cannot tell local from remote.
         if (err) return reject(AppError.fromWire(err.toWire()));
         try {
-          resolve(copy(result));
+          resolve(jsonCopy(result));
         } catch (e) {
           reject(e);
         }
