@@ -72,6 +72,8 @@ export function percentageOf(unique: number, size: number): number {
 }
 /** The log stores little-endian uint32s; on such a machine a Uint32Array's bytes are that already. */
 const LITTLE_ENDIAN = endianness() === 'LE';
+/** The counts the last mark() left: unique, duplicates, rejected (one array for all calls, so none is allocated). */
+const MARKED = new Int32Array(3);
 const MAX_CHILD_ID_LENGTH = 128;
 
 // $1 owner, $2-$4 counter increments, $5-$10 the reports; then per statement below.
@@ -359,12 +361,51 @@ export class ProgressStore {
     }
   }
 
-  /** Applies a group to the mirror, persists it in one statement, and undoes the mirror if that fails. */
-  private async commit(group: Pending[], checkpoint: boolean): Promise<void> {
+  /**
+   * Sets the bits of a batch's numbers in the mirror, appending the offsets new to it to `set` from `added`; returns
+   * the new `added` and leaves the batch's unique, duplicate and rejected counts in MARKED. A small function of its
+   * own, so the optimiser compiles this loop on its own rather than as part of commit's async body.
+   */
+  private mark(numbers: readonly number[], set: Uint32Array, added: number): number {
     const { min, max } = this.range;
     const bits = this.bits;
     const chunkBytes = this.chunkBytes;
     const dirty = this.dirty;
+    let u = 0;
+    let d = 0;
+    let r = 0;
+    for (let i = 0; i < numbers.length; i++) {
+      const n = numbers[i];
+      if (!Number.isInteger(n) || n < min || n >= max) {
+        r++;
+        continue;
+      }
+      const off = n - min;
+      const byte = off >>> 3;
+      const mask = 1 << (off & 7);
+      const was = bits[byte];
+      if (was & mask) {
+        d++;
+        continue;
+      }
+      bits[byte] = was | mask;
+      set[added++] = off;
+      u++;
+      const chunk = (byte / chunkBytes) | 0;
+      if (dirty[chunk] === 0) {
+        dirty[chunk] = 1;
+        this.dirtyList.push(chunk);
+      }
+    }
+    MARKED[0] = u;
+    MARKED[1] = d;
+    MARKED[2] = r;
+    return added;
+  }
+
+  /** Applies a group to the mirror, persists it in one statement, and undoes the mirror if that fails. */
+  private async commit(group: Pending[], checkpoint: boolean): Promise<void> {
+    const bits = this.bits;
     let total = 0;
     for (const { batch } of group) total += batch.numbers.length;
     // Offsets of the numbers new to the mirror, sized for the worst case (all new): the hot loop only indexes.
@@ -375,33 +416,8 @@ export class ProgressStore {
     let duplicates = 0;
     let rejected = 0;
     for (const { batch } of group) {
-      let u = 0;
-      let d = 0;
-      let r = 0;
-      const numbers = batch.numbers;
-      for (let i = 0; i < numbers.length; i++) {
-        const n = numbers[i];
-        if (!Number.isInteger(n) || n < min || n >= max) {
-          r++;
-          continue;
-        }
-        const off = n - min;
-        const byte = off >>> 3;
-        const mask = 1 << (off & 7);
-        const was = bits[byte];
-        if (was & mask) {
-          d++;
-          continue;
-        }
-        bits[byte] = was | mask;
-        set[added++] = off;
-        u++;
-        const chunk = (byte / chunkBytes) | 0;
-        if (dirty[chunk] === 0) {
-          dirty[chunk] = 1;
-          this.dirtyList.push(chunk);
-        }
-      }
+      added = this.mark(batch.numbers, set, added);
+      const [u, d, r] = MARKED;
       received += batch.numbers.length;
       duplicates += d;
       rejected += r;
