@@ -83,7 +83,12 @@ function handlerUseCase(databaseUrl: string | undefined): CalculateUseCase {
     });
     append = (...events) => buffer.append(...events);
   }
-  return new CalculateUseCase({ append, now: () => new Date(), newId: timeOrderedUuid, instance: 'bench@local' });
+  return new CalculateUseCase({
+    append,
+    now: () => new Date(),
+    newId: timeOrderedUuid,
+    instance: 'bench@local',
+  });
 }
 
 const USE_CASE = Symbol('CalculateUseCase');
@@ -95,7 +100,11 @@ class NestMathHelperController {
 
   @GrpcMethod('MathHelper', 'Factorial')
   factorial(input: FactorialInput, _meta: unknown, call: grpc.ServerUnaryCall<unknown, unknown>) {
-    return this.useCase.factorial(input, { door: 'grpc', clientIp: call.getPeer(), requestId: newRequestId() });
+    return this.useCase.factorial(input, {
+      door: 'grpc',
+      clientIp: call.getPeer(),
+      requestId: newRequestId(),
+    });
   }
 }
 
@@ -259,7 +268,6 @@ function sampleEvent(): NewCalculatorEvent {
     },
   };
 }
-
 
 /** Producers append as fast as the bounded buffer lets them; counted once everything is drained. */
 async function batchedPerSecond(pool: pg.Pool, seconds: number): Promise<number> {
