@@ -58,6 +58,21 @@ describe(OutboxDispatcher.name, () => {
   const statusOf = async (id: string) =>
     (await db.dataSource.query('SELECT status, failure_reason FROM transactions WHERE id = $1', [id]))[0];
 
+  /** The psp takes `ms` per order from now on; the getter tells the most deliveries it had in flight at once. */
+  const slowPsp = (ms: number) => {
+    let inFlight = 0;
+    let most = 0;
+    psp.answer = async () => {
+      most = Math.max(most, ++inFlight);
+      await sleep(ms);
+      inFlight--;
+    };
+    return () => most;
+  };
+  const drained = async () => {
+    while ((await outbox.backlog()) > 0) await sleep(10);
+  };
+
   beforeEach(async () => {
     db = await openTestSchema({
       entities: [TransactionEntity, OutboxRecordEntity],
@@ -142,44 +157,32 @@ describe(OutboxDispatcher.name, () => {
     await Promise.all(
       Array.from({ length: 40 }, (_, i) => transactions.create(i % 2 ? orders.alice100 : orders.becky5)),
     );
-    let inFlight = 0;
-    let most = 0;
-    psp.answer = async () => {
-      most = Math.max(most, ++inFlight);
-      await sleep(30);
-      inFlight--;
-    };
+    const mostInFlight = slowPsp(30);
     const d = dispatcher({ batchSize: 5, concurrency: 4 });
     d.onApplicationBootstrap();
-    while ((await outbox.backlog()) > 0) await sleep(10);
+    await drained();
     await d.onApplicationShutdown();
     expect(psp.deliveries.size).toBe(40);
     expect([...psp.deliveries.values()].every((n) => n === 1)).toBe(true);
     // One round delivers at most a batch at a time; more than that means rounds overlapped.
-    expect(most).toBeGreaterThan(5);
-    expect(most).toBeLessThanOrEqual(20);
+    expect(mostInFlight()).toBeGreaterThan(5);
+    expect(mostInFlight()).toBeLessThanOrEqual(20);
   });
 
   it('keeps to one round at a time while no round comes back full', async () => {
     await Promise.all(Array.from({ length: 3 }, () => transactions.create(orders.alice100)));
-    let inFlight = 0;
-    let most = 0;
-    psp.answer = async () => {
-      most = Math.max(most, ++inFlight);
-      await sleep(20);
-      inFlight--;
-    };
+    const mostInFlight = slowPsp(20);
     const d = dispatcher({ batchSize: 5, concurrency: 4 });
     d.onApplicationBootstrap();
-    while ((await outbox.backlog()) > 0) await sleep(10);
+    await drained();
     for (let i = 0; i < 3; i++) {
       await transactions.create(orders.becky5);
       d.poke();
     }
-    while ((await outbox.backlog()) > 0) await sleep(10);
+    await drained();
     await d.onApplicationShutdown();
     expect(psp.deliveries.size).toBe(6);
-    expect(most).toBeLessThanOrEqual(5);
+    expect(mostInFlight()).toBeLessThanOrEqual(5);
   });
 
   it("takes over a claim whose lease has expired, as after a replica's crash, but not a live one", async () => {
