@@ -52,7 +52,10 @@ const CREATE = `WITH input AS (
   )
   SELECT ${COLUMNS} FROM t`;
 
-/** Statements in flight at once; requests arriving meanwhile wait for the next one (about a pool's quarter). */
+/**
+ * Statements in flight at once (under a third of the pool, which the dispatcher and reads share); requests arriving
+ * meanwhile wait for the next.
+ */
 const CREATES_IN_FLIGHT = 3;
 const MAX_CREATES_PER_STATEMENT = 500;
 
