@@ -370,7 +370,6 @@ export class ProgressStore {
     const { min, max } = this.range;
     const bits = this.bits;
     const chunkBytes = this.chunkBytes;
-    const dirty = this.dirty;
     let u = 0;
     let d = 0;
     let r = 0;
@@ -391,11 +390,7 @@ export class ProgressStore {
       bits[byte] = was | mask;
       set[added++] = off;
       u++;
-      const chunk = (byte / chunkBytes) | 0;
-      if (dirty[chunk] === 0) {
-        dirty[chunk] = 1;
-        this.dirtyList.push(chunk);
-      }
+      this.markDirty((byte / chunkBytes) | 0);
     }
     MARKED[0] = u;
     MARKED[1] = d;
