@@ -12,6 +12,7 @@ import {
   Query,
   Req,
   Res,
+  StreamableFile,
   UseGuards,
   type CallHandler,
   type CanActivate,
@@ -76,6 +77,37 @@ class ItemsController {
   @Get('observable')
   observable(): Observable<{ a: number }> {
     return of({ a: 1 });
+  }
+
+  @Get('body/file')
+  file() {
+    return new StreamableFile(Buffer.from('abc'), { type: 'text/plain', disposition: 'inline' });
+  }
+
+  @Get('body/instance')
+  instance() {
+    return Object.assign(new ItemDto(), { name: 'i' });
+  }
+
+  @Get('body/text')
+  text() {
+    return 'plain text';
+  }
+
+  @Get('body/none')
+  none() {
+    return undefined;
+  }
+
+  @Get('body/array')
+  array() {
+    return [1, 'a', null];
+  }
+
+  @Get('body/async-file')
+  async asyncFile() {
+    await null;
+    return new StreamableFile(Buffer.from('later'));
   }
 
   @Get('passthrough')
@@ -164,6 +196,12 @@ const requests: Array<{
   { method: 'GET', url: '/items/fail/http' },
   { method: 'GET', url: '/items/fail/async' },
   { method: 'GET', url: '/items/observable' },
+  { method: 'GET', url: '/items/body/file' },
+  { method: 'GET', url: '/items/body/instance' },
+  { method: 'GET', url: '/items/body/text' },
+  { method: 'GET', url: '/items/body/none' },
+  { method: 'GET', url: '/items/body/array' },
+  { method: 'GET', url: '/items/body/async-file' },
   { method: 'GET', url: '/items/passthrough' },
   { method: 'GET', url: '/items/headers', headers: { 'x-thing': 'yes' } },
   { method: 'GET', url: '/items/guarded' },

@@ -112,6 +112,13 @@ function extractor(type: number, data: unknown, metatype: unknown): Extract | un
   }
 }
 
+/** A body Nest's adapter would hand to reply.send() unchanged: a plain object or array, a primitive, nothing. */
+function isPlainBody(body: unknown): boolean {
+  if (body === null || typeof body !== 'object') return typeof body !== 'function';
+  const proto = Object.getPrototypeOf(body) as unknown;
+  return proto === Object.prototype || proto === Array.prototype;
+}
+
 function compile(
   instance: object,
   cls: Function,
@@ -154,11 +161,17 @@ function compile(
     value: string | (() => string);
   }>;
 
+  // What Nest's adapter.reply() does with a plain JSON body when nothing set a content type: reply.send(body). Its
+  // other cases (a StreamableFile, an Error body, a non-JSON content type) take the adapter.
+  const direct = headers.length === 0 && !passthrough;
+  const send = (reply: FastifyReply, result: unknown): unknown =>
+    direct && isPlainBody(result) ? reply.send(result) : adapter.reply(reply, result);
+
   const settle = async (req: FastifyRequest, reply: FastifyReply, pending: unknown) => {
     try {
       let result = isObservable(pending) ? await lastValueFrom(pending) : await pending;
       if (isObservable(result)) result = await lastValueFrom(result);
-      await adapter.reply(reply, result);
+      await send(reply, result);
     } catch (err) {
       sendProblem(err, req, reply, limits);
     }
@@ -178,7 +191,7 @@ function compile(
         (result !== null && typeof (result as Promise<unknown>)?.then === 'function')
       )
         return settle(req, reply, result);
-      const sent = adapter.reply(reply, result) as Promise<unknown> | undefined;
+      const sent = send(reply, result) as Promise<unknown> | undefined;
       if (sent !== (reply as unknown) && typeof sent?.then === 'function')
         return sent.then(
           () => reply,
