@@ -21,14 +21,19 @@ interface Rule {
   meta: ValidationMetadata;
   constraint: ValidatorConstraintInterface;
   name: string;
+  /** The arguments the constraint is called with, made once: each call sets its object and value. */
+  args: ValidationArguments;
 }
 
 interface PropertyPlan {
   property: string;
   conditions: ValidationMetadata[];
-  defined: Rule[];
-  rules: Rule[];
+  /** IsDefined rules first, then the others, as class-validator runs them. */
+  checks: Rule[];
 }
+
+/** What problems() gives for valid input: one shared empty list, nothing made per call. */
+const NO_PROBLEMS: readonly FieldProblem[] = Object.freeze([]);
 
 export interface CompiledValidator<T> {
   /** Field problems in the order class-validator reports them; an empty list means valid. */
@@ -77,6 +82,12 @@ function render(message: string, args: ValidationArguments): string {
   return out.replace(/\$property/g, args.property).replace(/\$target/g, args.targetName);
 }
 
+function conditionsHold(conditions: ValidationMetadata[], input: object, value: unknown): boolean {
+  for (const c of conditions)
+    if (!(c.constraints[0] as (o: unknown, v: unknown) => boolean)(input, value)) return false;
+  return true;
+}
+
 export function compileValidator<T extends object>(cls: Type<T>): CompiledValidator<T> | undefined {
   if (usesClassTransformer(cls)) return undefined;
   const storage = getMetadataStorage();
@@ -85,60 +96,64 @@ export function compileValidator<T extends object>(cls: Type<T>): CompiledValida
     return undefined;
   }
   const grouped = storage.groupByPropertyName(metas);
-  const toRules = (list: ValidationMetadata[]): Rule[] | undefined => {
+  const toRules = (property: string, list: ValidationMetadata[]): Rule[] | undefined => {
     const rules: Rule[] = [];
     for (const meta of list) {
       for (const c of storage.getTargetValidatorConstraints(meta.constraintCls)) {
         if (c.async) return undefined;
-        rules.push({ meta, constraint: c.instance, name: c.name });
+        const args = {
+          targetName: cls.name,
+          property,
+          object: {},
+          value: undefined,
+          constraints: meta.constraints,
+        };
+        rules.push({ meta, constraint: c.instance, name: c.name, args });
       }
     }
     return rules;
   };
   const plans: PropertyPlan[] = [];
   for (const [property, list] of Object.entries(grouped)) {
-    const defined = toRules(list.filter((m) => m.type === ValidationTypes.IS_DEFINED));
-    const rules = toRules(list.filter((m) => m.type === ValidationTypes.CUSTOM_VALIDATION));
+    const defined = toRules(
+      property,
+      list.filter((m) => m.type === ValidationTypes.IS_DEFINED),
+    );
+    const rules = toRules(
+      property,
+      list.filter((m) => m.type === ValidationTypes.CUSTOM_VALIDATION),
+    );
     if (!defined || !rules) return undefined;
     const conditions = list.filter((m) => m.type === ValidationTypes.CONDITIONAL_VALIDATION);
-    plans.push({ property, conditions, defined, rules });
+    plans.push({ property, conditions, checks: [...defined, ...rules] });
   }
   const allowed = new Set(plans.map((p) => p.property));
 
   return {
+    // Valid input, the common case, allocates nothing here: no list, no arguments object, no closure.
     problems(input) {
-      const out: FieldProblem[] = [];
+      let out: FieldProblem[] | undefined;
       for (const key of Object.keys(input)) {
-        if (!allowed.has(key)) out.push({ field: key, message: `property ${key} should not exist` });
+        if (!allowed.has(key)) (out ??= []).push({ field: key, message: `property ${key} should not exist` });
       }
       for (const plan of plans) {
         const value = input[plan.property];
-        if (
-          !plan.conditions.every((c) =>
-            (c.constraints[0] as (o: unknown, v: unknown) => boolean)(input, value),
-          )
-        ) {
-          continue;
+        if (!conditionsHold(plan.conditions, input, value)) continue;
+        for (const { meta, constraint, args } of plan.checks) {
+          args.object = input;
+          args.value = value;
+          if (constraint.validate(value, args)) continue;
+          const failed = { ...args };
+          const message =
+            typeof meta.message === 'function'
+              ? meta.message(failed)
+              : (meta.message ?? constraint.defaultMessage?.(failed) ?? `${plan.property} is invalid`);
+          (out ??= []).push({ field: plan.property, message: render(message, failed) });
         }
-        for (const group of [plan.defined, plan.rules]) {
-          for (const { meta, constraint } of group) {
-            const args: ValidationArguments = {
-              targetName: cls.name,
-              property: plan.property,
-              object: input,
-              value,
-              constraints: meta.constraints,
-            };
-            if (constraint.validate(value, args)) continue;
-            const message =
-              typeof meta.message === 'function'
-                ? meta.message(args)
-                : (meta.message ?? constraint.defaultMessage?.(args) ?? `${plan.property} is invalid`);
-            out.push({ field: plan.property, message: render(message, args) });
-          }
-        }
+        // The shared arguments keep no reference to the input once it is checked.
+        for (const { args } of plan.checks) args.object = args.value = undefined as never;
       }
-      return out;
+      return out ?? (NO_PROBLEMS as FieldProblem[]);
     },
     instantiate(input) {
       return Object.assign(Object.create(cls.prototype) as T, input);
