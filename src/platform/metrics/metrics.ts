@@ -38,7 +38,9 @@ class Series {
 class LabelledHistogram {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
-  private readonly series = new Map<string, Series>();
+  private readonly series = new Map<unknown, Map<unknown, Map<unknown, Map<unknown, Series>>>>();
+  /** Every series made, in the order they were first observed. */
+  private readonly all: Series[] = [];
 
   constructor(
     readonly name: string,
@@ -48,15 +50,27 @@ class LabelledHistogram {
     registry.registerMetric(this as never);
   }
 
-  /** The series of one label set (values in labelNames order), made on first use. */
-  of(key: string, values: () => string[]): Series {
-    let s = this.series.get(key);
+  /**
+   * The series of one label set, made on first use with `labels()` (values in labelNames order). Looked up in nested
+   * maps keyed by the four values themselves: the strings a hot path passes (a route's pattern, an interned method
+   * name, a literal) keep their hash, where one key joined per call would be hashed anew each time.
+   */
+  of(a: unknown, b: unknown, c: unknown, d: unknown, labels: () => string[]): Series {
+    const l1 = this.series.get(a) ?? this.put(this.series, a, new Map());
+    const l2 = l1.get(b) ?? this.put(l1, b, new Map());
+    const l3 = l2.get(c) ?? this.put(l2, c, new Map());
+    let s = l3.get(d);
     if (!s) {
-      const v = values();
-      const labels = Object.fromEntries(this.labelNames.map((n, i) => [n, v[i]]));
-      this.series.set(key, (s = new Series(labels, buckets)));
+      const v = labels();
+      s = this.put(l3, d, new Series(Object.fromEntries(this.labelNames.map((n, i) => [n, v[i]])), buckets));
+      this.all.push(s);
     }
     return s;
+  }
+
+  private put<K, V>(map: Map<K, V>, key: K, value: V): V {
+    map.set(key, value);
+    return value;
   }
 
   getForPromString() {
@@ -67,7 +81,7 @@ class LabelledHistogram {
       value: number;
       metricName: string;
     }> = [];
-    for (const s of this.series.values()) {
+    for (const s of this.all) {
       let acc = 0;
       buckets.forEach((le, i) => {
         acc += s.counts[i];
@@ -93,6 +107,7 @@ class LabelledHistogram {
 
   reset(): void {
     this.series.clear();
+    this.all.length = 0;
   }
 }
 
@@ -124,15 +139,13 @@ export function observeRpc(
   seconds: number,
 ): void {
   rpcDuration
-    .of(`${pattern}\0${side}\0${transport}\0${outcome}`, () => [pattern, side, transport, outcome])
+    .of(pattern, side, transport, outcome, () => [pattern, side, transport, outcome])
     .observe(seconds);
 }
 
 export function observeHttp(method: string, route: string, status: number, seconds: number): void {
+  const outcome = status >= 500 ? 'error' : status >= 400 ? 'rejected' : 'ok';
   httpDuration
-    .of(`${method}\0${route}\0${status}`, () => {
-      const outcome = status >= 500 ? 'error' : status >= 400 ? 'rejected' : 'ok';
-      return [method, route, String(status), outcome];
-    })
+    .of(route, method, status, outcome, () => [method, route, String(status), outcome])
     .observe(seconds);
 }
