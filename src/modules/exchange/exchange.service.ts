@@ -45,7 +45,8 @@ export class ExchangeService implements BeforeApplicationShutdown {
 
   convert(req: ConvertRequest): Conversion {
     const conversion = this.book.convert(req);
-    this.conversions.next(conversion);
+    // Nothing to hand over while no /exchange/stream is open (next() still walks rxjs's error context then).
+    if (this.conversions.observed) this.conversions.next(conversion);
     return conversion;
   }
 
