@@ -1,11 +1,12 @@
 // HTTP and RPC doors of the exchange: POST/GET /exchange, the rate table, the SSE stream and exchange.convert.
 import { Body, Controller, Get, HttpCode, Post, Query, Sse, type MessageEvent } from '@nestjs/common';
+import { RouteSchema } from '@nestjs/platform-fastify';
 import { ApiBody, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { map, type Observable } from 'rxjs';
 import { Public } from '../../platform/http/access.decorator.js';
 import { RpcHandler } from '../../platform/transport/rpc-handler.decorator.js';
 import { validateDto } from '../../platform/validation/validate.js';
-import { exchangeContract, type Conversion, type RateTable } from './contract.js';
+import { conversionSchema, exchangeContract, type Conversion, type RateTable } from './contract.js';
 import { ConvertDto, getConversionInput } from './dto/convert.dto.js';
 import { ExchangeService } from './exchange.service.js';
 
@@ -17,11 +18,13 @@ export class ExchangeController {
 
   @Post()
   @HttpCode(200)
+  @RouteSchema({ response: { 200: conversionSchema } })
   convert(@Body() dto: ConvertDto): Conversion {
     return this.exchange.convert(dto);
   }
 
   @Get()
+  @RouteSchema({ response: { 200: conversionSchema } })
   @ApiQuery({ type: ConvertDto, required: false })
   @ApiBody({
     type: ConvertDto,
