@@ -3,16 +3,14 @@
 import { ServiceUnavailableException } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { accessLogEnabled, createLogger } from '../logging/logger.js';
 import { acceptRequestId, newRequestId, requestContext } from '../logging/request-context.js';
-import { observeHttp } from '../metrics/metrics.js';
 import { DtoValidationPipe } from '../validation/validation.pipe.js';
+import { markStarted, recordAnswer } from './answers.js';
 import { compileRoutes } from './compiled-routes.js';
 import { clientErrorProblem } from './problem.js';
 import { ProblemFilter, sendProblem } from './problem.filter.js';
-
-const log = createLogger('http');
 
 /** How long a rejected connection keeps draining what the client still sends before it is cut. */
 const LINGER_MS = 2_000;
@@ -51,7 +49,10 @@ export function fastifyOptions(bodyLimit: number, trustedProxies: readonly strin
     bodyLimit,
     logger: false,
     requestIdHeader: false as const,
-    genReqId: (req: { headers: Record<string, unknown> }) => acceptRequestId(req.headers['x-request-id']),
+    genReqId: (req: IncomingMessage) => {
+      markStarted(req);
+      return acceptRequestId(req.headers['x-request-id']);
+    },
     forceCloseConnections: 'idle' as const,
     return503OnClosing: true,
   };
@@ -67,18 +68,6 @@ export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLim
   fastify.addHttpMethod('GET', { hasBody: true, overrideExisting: true });
 
   adapterHooks.set(fastify, snapshotAdapterHooks(fastify));
-  const access = accessLogEnabled();
-  fastify.addHook('onResponse', (req, reply, done) => {
-    const status = reply.statusCode;
-    observeHttp(req.method, routeOf(req), status, reply.elapsedTime / 1000);
-    if (access) {
-      log.info(
-        { requestId: req.id, method: req.method, url: req.url, status, ms: reply.elapsedTime },
-        'request completed',
-      );
-    }
-    done();
-  });
   // Nest's JSON parser reads the body into a Buffer and then hands it to Fastify's default JSON parser; Fastify's
   // own parser does the same from a string, one copy less. The form parser is Nest's, as before.
   app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit: limits.bodyLimit });
@@ -99,7 +88,19 @@ export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLim
       // request target that does not start with a slash (`*`, the absolute form).
       if (state.isShuttingDown && state.return503OnClosing) return shuttingDown(req, reply, limits);
       if (req.raw.url?.charCodeAt(0) !== 47) return reply.callNotFound();
-      return requestContext.run({ requestId: String(req.id) }, () => handler.call(this, req, reply));
+      const out = requestContext.run({ requestId: String(req.id) }, () => handler.call(this, req, reply));
+      // The answer is recorded once the handler is done with it (sendProblem leaves those to this wrapper).
+      if (typeof (out as Promise<unknown> | undefined)?.then !== 'function') {
+        recordAnswer(req, reply);
+        return out;
+      }
+      return (out as Promise<unknown>).then(
+        (value) => (recordAnswer(req, reply), value),
+        (err: unknown) => {
+          recordAnswer(req, reply);
+          throw err;
+        },
+      );
     };
   });
   return compiled;
@@ -190,8 +191,4 @@ export async function dropIdleAdapterHooks(app: NestFastifyApplication): Promise
       throw new Error("a feature that needs Nest's request hooks was enabled after dropIdleAdapterHooks()");
   });
   return true;
-}
-
-function routeOf(req: FastifyRequest): string {
-  return req.routeOptions?.url ?? 'unmatched';
 }

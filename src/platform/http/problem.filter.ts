@@ -1,6 +1,8 @@
 // Renders anything thrown from an HTTP handler as an RFC 9457 problem; unexpected errors are logged, never shown.
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { requestContext } from '../logging/request-context.js';
+import { recordAnswer } from './answers.js';
 import { createLogger } from '../logging/logger.js';
 import { problemFrom } from './problem.js';
 
@@ -19,6 +21,8 @@ export function sendProblem(
   if (headers) reply.headers(headers);
   reply.header('x-request-id', problem.requestId);
   void reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
+  // Inside a handler (its request context is current) the route wrapper records the answer once the handler is done.
+  if (requestContext.getStore() === undefined) recordAnswer(req, reply);
 }
 
 @Catch()
