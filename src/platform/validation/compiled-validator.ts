@@ -130,7 +130,7 @@ export function compileValidator<T extends object>(cls: Type<T>): CompiledValida
   const allowed = new Set(plans.map((p) => p.property));
 
   return {
-    // Valid input, the common case, allocates nothing here: no list, no arguments object, no closure.
+    // Valid input, the common case, allocates only its key list here: no problem list, arguments object or closure.
     problems(input) {
       let out: FieldProblem[] | undefined;
       for (const key of Object.keys(input)) {
