@@ -1,4 +1,14 @@
-import { Body, Controller, Get, Injectable, Module, Post, Res, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  Param,
+  Post,
+  Res,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { DiscoveryModule, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -34,6 +44,11 @@ class ThingsController {
   async fail() {
     await null;
     throw new Error('boom');
+  }
+
+  @Get('item/:id')
+  item(@Param('id') id: string) {
+    return { id };
   }
 }
 
@@ -157,6 +172,8 @@ describe('HTTP edge hooks', () => {
       await fetch(`${url}/things/slow`);
       expect((await fetch(`${url}/things/fail`)).status).toBe(500);
       await fetch(`${url}/nowhere`);
+      // An empty parameter: the route's handler sends it to not found, which records it (once) as unmatched.
+      expect((await fetch(`${url}/things/item/`)).status).toBe(404);
       await fetch(`${url}/things`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -168,7 +185,7 @@ describe('HTTP edge hooks', () => {
         routed: before.routed + 2,
         slow: before.slow + 1,
         failed: before.failed + 1,
-        missing: before.missing + 1,
+        missing: before.missing + 2,
         unparsed: before.unparsed + 1,
       });
       const slowAfter = await series(labels.slow);

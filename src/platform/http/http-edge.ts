@@ -89,18 +89,13 @@ export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLim
       if (state.isShuttingDown && state.return503OnClosing) return shuttingDown(req, reply, limits);
       if (req.raw.url?.charCodeAt(0) !== 47) return reply.callNotFound();
       const out = requestContext.run({ requestId: String(req.id) }, () => handler.call(this, req, reply));
-      // The answer is recorded once the handler is done with it (sendProblem leaves those to this wrapper).
-      if (typeof (out as Promise<unknown> | undefined)?.then !== 'function') {
+      // The answer is recorded once the handler is done with it (sendProblem leaves those to this wrapper). A
+      // rejection is answered by the error handler through sendProblem, outside the context, which records it.
+      if (out === reply || typeof (out as Promise<unknown> | undefined)?.then !== 'function') {
         recordAnswer(req, reply);
         return out;
       }
-      return (out as Promise<unknown>).then(
-        (value) => (recordAnswer(req, reply), value),
-        (err: unknown) => {
-          recordAnswer(req, reply);
-          throw err;
-        },
-      );
+      return (out as Promise<unknown>).then((value) => (recordAnswer(req, reply), value));
     };
   });
   return compiled;
