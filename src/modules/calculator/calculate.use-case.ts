@@ -1,6 +1,7 @@
 // One calculation, whichever door it came through: compute it, then append CalculationRequested, ClientWatched
 // (for a watched address) and CalculationCompleted or CalculationFailed as one contiguous group. The answer goes
 // back only once the events are accepted by the log (a full buffer makes the request wait; never drops them).
+import { isoString } from '../../platform/clock.js';
 import { AppError } from '../../platform/errors/app-error.js';
 import {
   computeFactorial,
@@ -83,7 +84,7 @@ export class CalculateUseCase {
   ): Promise<R> {
     const { deps } = this;
     const createdAt = deps.now();
-    const at = createdAt.toISOString();
+    const at = isoString(createdAt);
     const common = { requestId: origin.requestId, createdAt, instance: deps.instance };
     const events: NewCalculatorEvent[] = [
       {

@@ -1,5 +1,6 @@
 // The calculator's event log in PostgreSQL: one multi-row INSERT per batch (the EventBuffer's writer) and ordered
 // reads by global sequence. Writing is idempotent per event id, so the buffer may retry a batch blindly.
+import { isoString } from '../../../platform/clock.js';
 import type { EventWriter } from './event-buffer.js';
 import type { NewCalculatorEvent, StoredCalculatorEvent } from './calculator-event.types.js';
 import { CALCULATOR_EVENTS_TABLE } from './calculator-event.entity.js';
@@ -77,7 +78,7 @@ export class PostgresEventStore implements EventWriter<NewCalculatorEvent> {
       types[i] = e.type;
       requestIds[i] = e.requestId;
       payloads[i] = e.payload;
-      createdAts[i] = e.createdAt.toISOString();
+      createdAts[i] = isoString(e.createdAt);
       instances[i] = e.instance;
     }
     const params = [ids, types, requestIds, JSON.stringify(payloads), createdAts, instances];
