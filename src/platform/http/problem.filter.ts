@@ -1,9 +1,9 @@
 // Renders anything thrown from an HTTP handler as an RFC 9457 problem; unexpected errors are logged, never shown.
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createLogger } from '../logging/logger.js';
 import { requestContext } from '../logging/request-context.js';
 import { recordAnswer } from './answers.js';
-import { createLogger } from '../logging/logger.js';
 import { problemFrom } from './problem.js';
 
 const log = createLogger('http');

@@ -142,16 +142,17 @@ export function compileValidator<T extends object>(cls: Type<T>): CompiledValida
         for (const { meta, constraint, args } of plan.checks) {
           args.object = input;
           args.value = value;
-          if (constraint.validate(value, args)) continue;
-          const failed = { ...args };
+          const valid = constraint.validate(value, args);
+          // The shared arguments keep no reference to the input once it is checked; a failure's message gets a copy.
+          const failed = valid ? undefined : { ...args };
+          args.object = args.value = undefined as never;
+          if (!failed) continue;
           const message =
             typeof meta.message === 'function'
               ? meta.message(failed)
               : (meta.message ?? constraint.defaultMessage?.(failed) ?? `${plan.property} is invalid`);
           (out ??= []).push({ field: plan.property, message: render(message, failed) });
         }
-        // The shared arguments keep no reference to the input once it is checked.
-        for (const { args } of plan.checks) args.object = args.value = undefined as never;
       }
       return out ?? (NO_PROBLEMS as FieldProblem[]);
     },
