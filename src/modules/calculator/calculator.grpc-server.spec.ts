@@ -125,7 +125,9 @@ describe(CalculatorGrpcServer.name, () => {
   describe('handing calls to the handler', () => {
     const seen: GrpcCallMeta[] = [];
     const recording: MathHelperHandler = {
-      summation: async (input, meta) => {
+      // Not async: first = 13 throws before any promise exists.
+      summation: (input, meta) => {
+        if (input.first === '13') throw new Error('thrown synchronously');
         seen.push(meta);
         return directMathHandler.summation(input, meta);
       },
@@ -161,13 +163,31 @@ describe(CalculatorGrpcServer.name, () => {
       });
     });
 
+    it('leaves the request id out when the caller sent none', async () => {
+      await call(client, 'Summation', { first: '1', last: '2' });
+      expect(seen.at(-1)).toEqual({ clientIp: LOCALHOST, peer: expect.stringMatching(/:\d+$/) });
+      expect(Object.keys(seen.at(-1)!)).not.toContain('requestId');
+    });
+
+    it('answers a handler that throws before returning a promise, and reports it', async () => {
+      const before = unexpected.length;
+      const { err } = await call(client, 'Summation', { first: '13', last: '14' });
+      expect({ code: err?.code, details: err?.details }).toEqual({
+        code: grpc.status.INTERNAL,
+        details: 'internal error',
+      });
+      expect(unexpected.slice(before)).toEqual([
+        expect.objectContaining({ message: 'thrown synchronously' }),
+      ]);
+    });
+
     it('hides unexpected failures behind INTERNAL and reports them', async () => {
       const { err } = await call(client, 'Factorial', { base: '3' });
       expect({ code: err?.code, details: err?.details }).toEqual({
         code: grpc.status.INTERNAL,
         details: 'internal error',
       });
-      expect(unexpected).toHaveLength(1);
+      expect(unexpected).toContainEqual(expect.objectContaining({ message: 'database password is hunter2' }));
     });
 
     it('reports NOT_SERVING once told to', async () => {

@@ -103,11 +103,9 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 function metaOf(call: grpc.ServerUnaryCall<unknown, unknown>): GrpcCallMeta {
   const peer = call.getPeer();
   const [requestId] = call.metadata.get('x-request-id');
-  return {
-    clientIp: clientIpFromPeer(peer),
-    peer,
-    ...(typeof requestId === 'string' && REQUEST_ID.test(requestId) ? { requestId } : {}),
-  };
+  return typeof requestId === 'string' && REQUEST_ID.test(requestId)
+    ? { clientIp: clientIpFromPeer(peer), peer, requestId }
+    : { clientIp: clientIpFromPeer(peer), peer };
 }
 
 type SymbolIndex = Record<string, unknown>;
@@ -210,16 +208,21 @@ export class CalculatorGrpcServer {
     method: string,
     run: (req: Req, meta: GrpcCallMeta) => Promise<Res>,
   ): grpc.handleUnaryCall<Req, Res> {
+    const fail = (err: unknown, callback: grpc.sendUnaryData<Res>) => {
+      if (!(err instanceof AppError)) this.options.onUnexpectedError?.(err, method);
+      callback(toGrpcError(err));
+    };
     return (call, callback) => {
-      Promise.resolve()
-        .then(() => run(call.request, metaOf(call)))
-        .then(
-          (res) => callback(null, res),
-          (err: unknown) => {
-            if (!(err instanceof AppError)) this.options.onUnexpectedError?.(err, method);
-            callback(toGrpcError(err));
-          },
-        );
+      let answer: Promise<Res>;
+      try {
+        answer = run(call.request, metaOf(call));
+      } catch (err) {
+        return fail(err, callback);
+      }
+      answer.then(
+        (res) => callback(null, res),
+        (err: unknown) => fail(err, callback),
+      );
     };
   }
 }
