@@ -32,7 +32,7 @@ import { calculatorSettings } from '../src/modules/calculator/calculator.setting
 import { startEmbeddedPostgres } from '../src/platform/database/embedded-postgres.js';
 import { timeOrderedUuid } from '../src/platform/ids.js';
 import { newRequestId } from '../src/platform/logging/request-context.js';
-import { freePort, row, startRole, type BenchRow } from './lib.js';
+import { freePort, row, scriptProfileArgs, startRole, type BenchRow } from './lib.js';
 
 export type { BenchRow };
 
@@ -171,7 +171,11 @@ function forkServer(
   kind: ServerKind,
   env: Record<string, string> = {},
 ): Promise<{ port: number; child: ChildProcess }> {
-  const child = fork(HERE, ['serve', kind], { env: { ...process.env, ...env }, stdio: 'inherit' });
+  const child = fork(HERE, ['serve', kind], {
+    env: { ...process.env, ...env },
+    execArgv: [...process.execArgv, ...scriptProfileArgs(`grpc-${kind}`)],
+    stdio: 'inherit',
+  });
   return new Promise((ok, fail) => {
     child.once('error', fail);
     child.once('exit', (code) => fail(new Error(`${kind} server exited with ${code}`)));
