@@ -52,8 +52,9 @@ export interface CalculateDeps {
 }
 
 /**
- * Every event built with the same keys in the same order, so the buffer and the store read one shape (object spread
- * gave each a shape of its own: 7% of the calculator role's CPU in the event's construction alone).
+ * Every event built with the same keys in the same order, so the buffer and the store read one shape. Spreading a
+ * shared `common` object gave a requested and a completed event different hidden classes, and new ones over time:
+ * the use case took 6.4 µs per call instead of 2.3, and the role 20% more CPU per gRPC call.
  */
 function newEvent<T extends CalculatorEventType>(
   id: string,
