@@ -84,6 +84,12 @@ describe(PostgresEventStore.name, () => {
     expect(read.map(({ seq: _seq, ...rest }) => rest)).toEqual(batch);
   });
 
+  it('refuses, and stores nothing of, a batch with an event field that is not text', async () => {
+    const broken = { ...events.completed('r2'), instance: undefined } as unknown as NewCalculatorEvent;
+    await expect(store.write([events.requested('r1'), broken])).rejects.toThrow(/not text/);
+    expect(await store.readAfter('0', 10)).toEqual([]);
+  });
+
   it('continues the global sequence across batches', async () => {
     await store.write([events.requested('r1')]);
     await store.write([events.completed('r1')]);

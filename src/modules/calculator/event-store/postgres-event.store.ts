@@ -48,6 +48,15 @@ function isStoredEventConflict(err: unknown): boolean {
   return cause?.code === '23505' && cause.constraint === EVENT_ID_KEY;
 }
 
+/**
+ * A string as the inside of a quoted PostgreSQL array element. The store writes its array literals itself: node-pg's
+ * own runs two regex replaces per element and took 2.7% of the calculator role's CPU under gRPC load.
+ */
+function arrayElement(value: string): string {
+  if (typeof value !== 'string') throw new TypeError(`an event field is ${typeof value}, not text`);
+  return value.includes('"') || value.includes('\\') ? value.replace(/["\\]/g, '\\$&') : value;
+}
+
 interface EventRow {
   seq: string;
   event_id: string | null;
@@ -67,21 +76,30 @@ export class PostgresEventStore implements EventWriter<NewCalculatorEvent> {
       throw new Error(`a batch holds at most ${MAX_EVENTS_PER_WRITE} events (got ${events.length})`);
     }
     const n = events.length;
-    const [ids, types, requestIds, createdAts, instances] = Array.from(
-      { length: 5 },
-      () => new Array<string>(n),
-    );
     const payloads = new Array<unknown>(n);
+    let ids = '{';
+    let types = '{';
+    let requestIds = '{';
+    let createdAts = '{';
+    let instances = '{';
     for (let i = 0; i < n; i++) {
       const e = events[i];
-      ids[i] = e.id;
-      types[i] = e.type;
-      requestIds[i] = e.requestId;
+      const sep = i === 0 ? '"' : ',"';
+      ids += sep + arrayElement(e.id) + '"';
+      types += sep + arrayElement(e.type) + '"';
+      requestIds += sep + arrayElement(e.requestId) + '"';
       payloads[i] = e.payload;
-      createdAts[i] = isoString(e.createdAt);
-      instances[i] = e.instance;
+      createdAts += sep + isoString(e.createdAt) + '"';
+      instances += sep + arrayElement(e.instance) + '"';
     }
-    const params = [ids, types, requestIds, JSON.stringify(payloads), createdAts, instances];
+    const params = [
+      ids + '}',
+      types + '}',
+      requestIds + '}',
+      JSON.stringify(payloads),
+      createdAts + '}',
+      instances + '}',
+    ];
     try {
       await this.db.query(INSERT_BATCH, params);
     } catch (err) {
