@@ -54,7 +54,7 @@ export interface CalculateDeps {
 /**
  * Every event built with the same keys in the same order, so the buffer and the store read one shape. Spreading a
  * shared `common` object gave a requested and a completed event different hidden classes, and new ones over time:
- * the use case took 6.4 µs per call instead of 2.3, and the role 20% more CPU per gRPC call.
+ * the use case took 6.4 µs per call instead of 2.3, and the role 64.5 µs of CPU per gRPC call instead of 51.8.
  */
 function newEvent<T extends CalculatorEventType>(
   id: string,
