@@ -8,6 +8,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
 import { AppError } from '../../platform/errors/app-error.js';
+import { isUsableRequestId } from '../../platform/logging/request-context.js';
 import {
   computeFactorial,
   computeSummation,
@@ -98,14 +99,11 @@ export function toGrpcError(err: unknown): Partial<grpc.StatusObject> {
   return { code: grpc.status.INTERNAL, details: 'internal error' };
 }
 
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
-
 function metaOf(call: grpc.ServerUnaryCall<unknown, unknown>): GrpcCallMeta {
   const peer = call.getPeer();
+  const clientIp = clientIpFromPeer(peer);
   const [requestId] = call.metadata.get('x-request-id');
-  return typeof requestId === 'string' && REQUEST_ID.test(requestId)
-    ? { clientIp: clientIpFromPeer(peer), peer, requestId }
-    : { clientIp: clientIpFromPeer(peer), peer };
+  return isUsableRequestId(requestId) ? { clientIp, peer, requestId } : { clientIp, peer };
 }
 
 type SymbolIndex = Record<string, unknown>;

@@ -74,7 +74,12 @@ export function newRequestId(): string {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** Whether a caller's request id is a short safe token, the only kind the platform takes over. */
+export function isUsableRequestId(raw: unknown): raw is string {
+  return typeof raw === 'string' && REQUEST_ID.test(raw);
+}
+
 /** Accepts a caller's request id only when it is a short safe token; otherwise makes a new one. */
 export function acceptRequestId(raw: unknown): string {
-  return typeof raw === 'string' && REQUEST_ID.test(raw) ? raw : newRequestId();
+  return isUsableRequestId(raw) ? raw : newRequestId();
 }
