@@ -10,11 +10,12 @@ import {
   secrets,
   signToken,
   tokenOf,
-  until,
+  POLL,
   users,
   wrongPassword,
   type Answer,
 } from './payments.fixtures.js';
+import { waitFor } from '../harness/wait-for.js';
 
 const RATE_LIMIT = 20;
 
@@ -71,12 +72,16 @@ describe.each(TOPOLOGIES)('payments, %s topology', (kind) => {
     });
 
     it('reaches status completed', async () => {
-      const done = await until('completion', async () => {
-        const res = await get(`${api.url}/transaction/transaction/${accepted.body.id}`, {
-          authorization: `Bearer ${alice}`,
-        });
-        return res.body.status === 'completed' ? res : undefined;
-      });
+      const done = await waitFor(
+        async () => {
+          const res = await get(`${api.url}/transaction/transaction/${accepted.body.id}`, {
+            authorization: `Bearer ${alice}`,
+          });
+          return res.body.status === 'completed' ? res : undefined;
+        },
+        'completion',
+        POLL,
+      );
       expect(done.body).toMatchObject({ ...accepted.body, status: 'completed' });
     });
   });

@@ -9,7 +9,8 @@ import { firstValueFrom, timeout } from 'rxjs';
 import { makeCa, makeRoleCert, makeRoleCerts, type KeyPair } from '../../docker/certs/role-certs.js';
 import { ensureCommand } from '../harness/tools.js';
 import { Topology, type RoleProcess } from '../harness/topology.js';
-import { get, post, secrets, tokenOf, until, users } from '../payments/payments.fixtures.js';
+import { get, post, secrets, tokenOf, POLL, users } from '../payments/payments.fixtures.js';
+import { waitFor } from '../harness/wait-for.js';
 
 const conversion = { amount: 100, from: 'EUR', to: 'USD' };
 
@@ -83,12 +84,16 @@ describe('mutual TLS between roles', () => {
       token,
     });
     expect(accepted.status).toBe(200);
-    const done = await until('completion', async () => {
-      const res = await get(`${api.url}/transaction/transaction/${accepted.body.id}`, {
-        authorization: `Bearer ${token}`,
-      });
-      return res.body.status === 'completed' ? res : undefined;
-    });
+    const done = await waitFor(
+      async () => {
+        const res = await get(`${api.url}/transaction/transaction/${accepted.body.id}`, {
+          authorization: `Bearer ${token}`,
+        });
+        return res.body.status === 'completed' ? res : undefined;
+      },
+      'completion',
+      POLL,
+    );
     expect(done.body.status).toBe('completed');
   });
 
@@ -150,10 +155,14 @@ describe('mutual TLS between roles', () => {
     const url = topo.get('master').url;
     const created = await post(`${url}/master/children`, { count: 200 });
     expect(created.status).toBe(202);
-    const ended = await until('the child to end', async () => {
-      const res = await get(`${url}/master/children/${created.body.id}`);
-      return ['succeeded', 'failed'].includes(res.body.status) ? res : undefined;
-    });
+    const ended = await waitFor(
+      async () => {
+        const res = await get(`${url}/master/children/${created.body.id}`);
+        return ['succeeded', 'failed'].includes(res.body.status) ? res : undefined;
+      },
+      'the child to end',
+      POLL,
+    );
     expect(ended.body.status).toBe('succeeded');
     const progress = await get(`${url}/master/progress`);
     expect(progress.body.received).toBe(200);

@@ -10,6 +10,7 @@ import { OutboxRepository } from './outbox.repository.js';
 import { TransactionEntity } from './transaction.entity.js';
 import { transactionSettings } from './transaction.settings.js';
 import { TransactionsRepository, type NewTransaction } from './transactions.repository.js';
+import { waitFor } from '../../../test/harness/wait-for.js';
 
 const orders = {
   alice100: {
@@ -69,9 +70,7 @@ describe(OutboxDispatcher.name, () => {
     };
     return () => most;
   };
-  const drained = async () => {
-    while ((await outbox.backlog()) > 0) await sleep(10);
-  };
+  const drained = () => waitFor(async () => (await outbox.backlog()) === 0, 'the outbox to drain');
 
   beforeEach(async () => {
     db = await openTestSchema({
