@@ -15,6 +15,7 @@ import { ComposeProject, type ContainerSummary } from './compose-project.util.js
 import { findEngine, run } from './engine.util.js';
 import { resolveImage, type ResolvedImage } from './images.util.js';
 import { waitFor } from '../harness/wait-for.js';
+import { expectEach } from '../harness/expect-each.js';
 
 const engine = await findEngine();
 const PROJECT = 'polyrole-e2e-containers';
@@ -498,7 +499,7 @@ if (!engine) {
         expect(await psql(`SELECT count(*) FROM processed_payments WHERE transaction_id IN (${ids})`)).toBe(
           String(accepted.length),
         );
-        expect([...logged.values()].every((n) => n === 1)).toBe(true);
+        expectEach(Object.fromEntries(logged), (n) => n === 1, 'each transaction paid exactly once');
       },
       8 * MINUTE,
     );

@@ -3,6 +3,7 @@
 import request from 'supertest';
 import { Topology, TOPOLOGIES, type RoleProcess } from '../harness/topology.js';
 import { waitFor } from '../harness/wait-for.js';
+import { expectEach } from '../harness/expect-each.js';
 
 /** How the waits here poll: each look costs a request. */
 const POLL = { limitMs: 30_000, everyMs: 100 };
@@ -196,7 +197,7 @@ describe.each(TOPOLOGIES)('master and children, %s topology', (kind) => {
       running.push((await create(endless)).id);
       const pids = (await Promise.all(running.map(whenRunning))).map((c) => c.pid);
       expect(pids).toHaveLength(2);
-      expect(pids.every(isAlive)).toBe(true);
+      expectEach(pids, isAlive, 'each child process alive');
 
       expect(await master.stop()).toBe(0);
       expect(pids.filter(isAlive)).toEqual([]);

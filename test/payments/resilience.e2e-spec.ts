@@ -5,6 +5,7 @@ import { query } from '../harness/database.js';
 import { sleep, Topology, TOPOLOGIES, type RoleProcess, type TopologyKind } from '../harness/topology.js';
 import { post, secrets, tokenOf, POLL, users } from './payments.fixtures.js';
 import { waitFor } from '../harness/wait-for.js';
+import { expectEach } from '../harness/expect-each.js';
 
 const ENV = {
   JWT_SECRET: secrets.jwt,
@@ -95,7 +96,7 @@ describe.each(TOPOLOGIES)('payment durability, %s topology', (kind) => {
       'a failed delivery of each',
       POLL,
     );
-    expect((await statuses(ids)).every((r) => r.status === 'pending')).toBe(true);
+    expectEach(await statuses(ids), (r) => r.status === 'pending', 'each transaction still pending');
 
     await psp.restart();
     await allCompleted(ids);
@@ -144,7 +145,7 @@ describe.each(TOPOLOGIES)('payment durability, %s topology', (kind) => {
       'an empty outbox',
       POLL,
     );
-    expect([...logged.values()].every((n) => n === 1)).toBe(true);
+    expectEach(Object.fromEntries(logged), (n) => n === 1, 'each transaction paid exactly once');
     const [{ pending }] = await query<{ pending: number }>(
       topo.databaseUrl,
       `SELECT count(*) FILTER (WHERE status <> 'completed')::int AS pending FROM transactions`,

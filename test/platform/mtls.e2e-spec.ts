@@ -11,6 +11,7 @@ import { ensureCommand } from '../harness/tools.js';
 import { Topology, type RoleProcess } from '../harness/topology.js';
 import { get, post, secrets, tokenOf, POLL, users } from '../payments/payments.fixtures.js';
 import { waitFor } from '../harness/wait-for.js';
+import { expectEach } from '../harness/expect-each.js';
 
 const conversion = { amount: 100, from: 'EUR', to: 'USD' };
 
@@ -72,7 +73,7 @@ describe('mutual TLS between roles', () => {
   afterAll(async () => {
     clients.forEach((c) => c.close());
     const codes = await topo?.stop();
-    expect(Object.values(codes ?? {}).every((c) => c === 0)).toBe(true);
+    expectEach(codes ?? {}, (code) => code === 0, 'every role to exit 0');
   });
 
   it('carries a payment from transaction through auth to psp end to end', async () => {
