@@ -2,9 +2,7 @@
 // valid certificate from the deployment's CA, and a server answers a pattern only for the roles the role table
 // says call it. Stock Nest ClientTCP clients stand in for callers of each kind.
 import { ClientTCP } from '@nestjs/microservices';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { firstValueFrom, timeout } from 'rxjs';
 import { makeCa, makeRoleCert, makeRoleCerts, type KeyPair } from '../../docker/certs/role-certs.js';
 import { ensureCommand } from '../harness/tools.js';
@@ -12,6 +10,7 @@ import { Topology, type RoleProcess } from '../harness/topology.js';
 import { get, post, secrets, tokenOf, POLL, users } from '../payments/payments.fixtures.js';
 import { waitFor } from '../harness/wait-for.js';
 import { expectEach } from '../harness/expect-each.js';
+import { tempDir } from '../harness/temp-dir.js';
 
 const conversion = { amount: 100, from: 'EUR', to: 'USD' };
 
@@ -45,7 +44,7 @@ describe('mutual TLS between roles', () => {
 
   beforeAll(async () => {
     await ensureCommand('openssl', 'openssl');
-    dir = mkdtempSync(join(tmpdir(), 'polyrole-mtls-spec-'));
+    dir = tempDir('mtls-spec');
     certs = makeRoleCerts(dir);
     const tlsOf = (role: string) => ({
       RPC_TLS: 'mutual',
@@ -193,7 +192,7 @@ describe('mutual TLS between roles', () => {
   });
 
   it('refuses a certificate naming an allowed role but signed by another CA', async () => {
-    const otherDir = mkdtempSync(join(tmpdir(), 'polyrole-other-ca-'));
+    const otherDir = tempDir('other-ca');
     const stranger = makeRoleCert(otherDir, makeCa(otherDir), 'generator', ['generator']);
     await handshakeRefusal(stockClient(exchange, stranger));
   });
@@ -202,7 +201,7 @@ describe('mutual TLS between roles', () => {
 describe('mutual TLS with several roles in one process', () => {
   it('leaves in-process calls alone, even under a certificate that may call nothing', async () => {
     await ensureCommand('openssl', 'openssl');
-    const dir = mkdtempSync(join(tmpdir(), 'polyrole-mtls-all-'));
+    const dir = tempDir('mtls-all');
     const ca = makeCa(dir);
     const nobody = makeRoleCert(dir, ca, 'echo-server', ['echo-server']);
     const topo = await Topology.start([

@@ -1,9 +1,7 @@
 // Cross-role calls between real processes: fail fast while the peer is down, recover by themselves, time out a
 // peer that never answers, run over TLS, and refuse oversized messages.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { testClientTls, Topology } from '../harness/topology.js';
@@ -11,6 +9,7 @@ import { freePort } from '../harness/ports.js';
 import { ensureCommand } from '../harness/tools.js';
 import { TcpConnection } from '../../src/platform/transport/tcp-connection.js';
 import { waitFor } from '../harness/wait-for.js';
+import { tempDir } from '../harness/temp-dir.js';
 
 describe('calls from generator to exchange as separate processes', () => {
   let topo: Topology;
@@ -76,7 +75,7 @@ describe('a peer that accepts connections but never answers', () => {
 describe('TLS and message limits on the TCP transport', () => {
   it('carries calls over TLS when both roles are configured for it', async () => {
     await ensureCommand('openssl', 'openssl');
-    const dir = mkdtempSync(join(tmpdir(), 'tls-'));
+    const dir = tempDir('tls');
     execFileSync(
       'openssl',
       [
