@@ -38,6 +38,8 @@ const UI = new URL('./ui/', import.meta.url);
 const ASSETS: Record<string, string> = {
   'console.js': 'text/javascript; charset=utf-8',
   'console.css': 'text/css; charset=utf-8',
+  // A file of its own: a data: URL icon is blocked by the page's Content-Security-Policy (default-src 'self').
+  'favicon.svg': 'image/svg+xml',
 };
 /** The browser's EventSource waits this long before it reconnects to a stream whose source went away. */
 const STREAM_RETRY_MS = 2000;

@@ -82,6 +82,7 @@ function Topology({ view, onEdge }) {
         onClick=${() => onEdge(`${e.from}->${e.to}`)}
       >
         <title>${e.from} → ${e.to}: show this call's slowest traces</title>
+        <line class="hit" x1=${x1} y1=${y1} x2=${x2 - dx * t} y2=${y2 - dy * t} />
         <line x1=${x1} y1=${y1} x2=${x2 - dx * t} y2=${y2 - dy * t} marker-end="url(#arrow)" />
         <text x=${(x1 + x2) / 2} y=${(y1 + y2) / 2 - 4}
           >${e.state}${e.callsPerS ? ` ${e.callsPerS}/s` : ''}</text
