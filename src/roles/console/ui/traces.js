@@ -90,6 +90,12 @@ export function ordered(spans) {
   return out;
 }
 
+/** What the span talks to, by the semantic conventions' system attributes: postgresql, a messaging or RPC system. */
+function systemOf(span) {
+  const a = span.attributes;
+  return String(a['db.system.name'] ?? a['db.system'] ?? a['messaging.system'] ?? a['rpc.system'] ?? '');
+}
+
 function SpanDetails({ span }) {
   const rows = [
     ['trace', span.traceId],
@@ -153,6 +159,7 @@ function Waterfall({ traceId, onClose }) {
               data-role=${span.role}
               data-kind=${span.kind}
               data-status=${span.status.code}
+              data-system=${systemOf(span)}
               title=${hover}
               aria-expanded=${String(shown)}
               onClick=${() => setOpen(shown ? null : span.spanId)}
