@@ -157,7 +157,6 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
       : undefined,
     accessLog: platform.logAccess,
   });
-  startDefaultMetrics(boot.roleLabel);
   const log = createLogger('boot');
   const started = Date.now();
 
@@ -168,6 +167,7 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
   const needsDatabase = entities.length > 0 || migrations.length > 0;
 
   try {
+    await startDefaultMetrics(boot.roleLabel);
     if (needsDatabase) {
       let url = platform.databaseUrl;
       if (!url) {
