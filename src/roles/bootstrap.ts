@@ -185,7 +185,7 @@ async function startLogsAndMetrics(boot: BootContext): Promise<AppLogger> {
       : undefined,
     accessLog: platform.logAccess,
   });
-  startDefaultMetrics(boot.roleLabel);
+  await startDefaultMetrics(boot.roleLabel);
   return createLogger('boot');
 }
 

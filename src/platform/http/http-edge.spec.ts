@@ -75,7 +75,7 @@ class ThingsModule {}
 
 const limits = { bodyLimit: 1024 };
 
-async function start(opts: { cors?: boolean; return503OnClosing?: boolean } = {}) {
+async function start(opts: { cors?: boolean; middleware?: boolean; return503OnClosing?: boolean } = {}) {
   const app = await NestFactory.create<NestFastifyApplication>(
     ThingsModule,
     new FastifyAdapter(fastifyOptions(limits.bodyLimit)),
@@ -83,6 +83,11 @@ async function start(opts: { cors?: boolean; return503OnClosing?: boolean } = {}
   );
   configureHttpEdge(app, limits);
   if (opts.cors) app.enableCors({ origin: '*' });
+  if (opts.middleware)
+    app.use((_req: unknown, res: { setHeader(n: string, v: string): void }, next: () => void) => {
+      res.setHeader('x-middleware', 'ran');
+      next();
+    });
   await app.init();
   const dropped = await dropIdleAdapterHooks(app);
   await app.listen(0, '127.0.0.1');
@@ -209,6 +214,17 @@ describe('HTTP edge hooks', () => {
       const res = await fetch(`${url}/things`, { headers: { origin: 'http://elsewhere.example' } });
       expect(res.headers.get('access-control-allow-origin')).toBe('*');
       expect(res.headers.get('x-request-id')).toBeTruthy();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('keeps every hook when middleware is in use, and the middleware runs', async () => {
+    const { app, dropped, url } = await start({ middleware: true });
+    try {
+      expect(dropped).toBe(false);
+      const res = await fetch(`${url}/things`);
+      expect(res.headers.get('x-middleware')).toBe('ran');
     } finally {
       await app.close();
     }

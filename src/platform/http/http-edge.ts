@@ -5,6 +5,14 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import { fastifyHookLists, type HookLists } from '../internals/fastify.js';
+import {
+  adapterFeaturesInUse,
+  assumeNestAdapterHooks,
+  middlewareAdded,
+  nestAdapterState,
+  watchMiddleware,
+} from '../internals/nest-platform-fastify.js';
 import { acceptRequestId, newRequestId, requestContext } from '../logging/request-context.js';
 import { DtoValidationPipe } from '../validation/validation.pipe.js';
 import { markStarted, recordAnswer } from './answers.js';
@@ -68,6 +76,7 @@ export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLim
   fastify.addHttpMethod('GET', { hasBody: true, overrideExisting: true });
 
   adapterHooks.set(fastify, snapshotAdapterHooks(fastify));
+  watchMiddleware(fastify);
   // Nest's JSON parser reads the body into a Buffer and then hands it to Fastify's default JSON parser; Fastify's
   // own parser does the same from a string, one copy less. The form parser is Nest's, as before.
   app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit: limits.bodyLimit });
@@ -78,7 +87,7 @@ export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLim
   // What every route does before its handler runs is done by the route's handler itself (after compileRoutes
   // swapped it in), not by onRequest/preHandler hooks: with no hook of a stage left, Fastify skips that stage.
   // Answers that never reach a route (not found, parse errors) get the request id header from sendProblem().
-  const state = app.getHttpAdapter() as unknown as AdapterState;
+  const state = nestAdapterState(app.getHttpAdapter());
   fastify.addHook('onRoute', (route: RouteOptions) => {
     const handler = route.handler;
     route.handler = function (this: FastifyInstance, req, reply) {
@@ -107,44 +116,13 @@ function shuttingDown(req: FastifyRequest, reply: FastifyReply, limits: { bodyLi
   return reply;
 }
 
-/** The state of Nest's Fastify adapter that its request hooks act on. */
-interface AdapterState {
-  isShuttingDown?: boolean;
-  return503OnClosing?: boolean;
-  onRequestHook?: unknown;
-  onResponseHook?: unknown;
-  corsHook?: unknown;
-  securityHook?: unknown;
-  versioningOptions?: unknown;
-  middieContexts?: object[];
-}
-
-type HookLists = Record<'onRequest' | 'onResponse', unknown[]>;
-
-/** Fastify keeps an instance's hooks in per-stage arrays behind a private symbol; each route copies them when ready. */
-function hookLists(fastify: FastifyInstance): HookLists {
-  const key = Object.getOwnPropertySymbols(fastify).find((s) => s.description === 'fastify.hooks');
-  const lists = key && (fastify as unknown as Record<symbol, HookLists | undefined>)[key];
-  if (!lists || !Array.isArray(lists.onRequest) || !Array.isArray(lists.onResponse))
-    throw new Error('this Fastify keeps its hooks elsewhere: the HTTP edge cannot tell them apart');
-  return lists;
-}
-
 /** The hooks on the instance before the edge adds any: all of them Nest's (its adapter's and middie's). */
 const adapterHooks = new WeakMap<FastifyInstance, HookLists>();
 
 function snapshotAdapterHooks(fastify: FastifyInstance): HookLists {
-  const lists = hookLists(fastify);
+  const lists = fastifyHookLists(fastify);
+  assumeNestAdapterHooks(lists);
   return { onRequest: [...lists.onRequest], onResponse: [...lists.onResponse] };
-}
-
-function middlewareInUse(fastify: FastifyInstance, state: AdapterState): boolean {
-  return [fastify, ...(state.middieContexts ?? [])].some((ctx) =>
-    Object.getOwnPropertySymbols(ctx).some(
-      (s) =>
-        s.description === 'fastify-middie-has-middlewares' && Boolean((ctx as Record<symbol, unknown>)[s]),
-    ),
-  );
 }
 
 /**
@@ -157,25 +135,14 @@ function middlewareInUse(fastify: FastifyInstance, state: AdapterState): boolean
  */
 export async function dropIdleAdapterHooks(app: NestFastifyApplication): Promise<boolean> {
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
-  const state = app.getHttpAdapter() as unknown as AdapterState;
+  const state = nestAdapterState(app.getHttpAdapter());
   const nest = adapterHooks.get(fastify);
   if (!nest) throw new Error('dropIdleAdapterHooks() needs configureHttpEdge() first');
   // Plugins registered so far load now (app.enableCors() sets its hook only once @fastify/cors has loaded).
   await fastify.after();
-  const inUse = () =>
-    Boolean(
-      state.onRequestHook ||
-      state.onResponseHook ||
-      state.corsHook ||
-      state.securityHook ||
-      state.versioningOptions ||
-      middlewareInUse(fastify, state),
-    );
-  // Nest 12.5 adds six onRequest hooks, middie one, and one onResponse hook; any other set (another Nest version,
-  // an option that adds its own) is left alone rather than guessed at.
-  const known = nest.onRequest.length === 7 && nest.onResponse.length === 1;
-  if (!known || inUse()) return false;
-  const lists = hookLists(fastify);
+  const inUse = () => adapterFeaturesInUse(state) || middlewareAdded(fastify);
+  if (inUse()) return false;
+  const lists = fastifyHookLists(fastify);
   for (const stage of ['onRequest', 'onResponse'] as const) {
     const drop = new Set(nest[stage]);
     lists[stage] = lists[stage].filter((h) => !drop.has(h));
