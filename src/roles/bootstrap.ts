@@ -39,6 +39,8 @@ import { RpcServer } from '../platform/transport/rpc-server.js';
 import { RpcHub } from '../platform/transport/rpc-hub.js';
 import { RpcRegistry } from '../platform/transport/rpc-registry.js';
 import { serverTlsOptions } from '../platform/transport/rpc-tls.js';
+import { startTracing } from '../platform/tracing/tracing.js';
+import { tracingSettings } from '../platform/tracing/tracing.settings.js';
 import { callerPolicy } from './caller-policy.js';
 import { ConsoleModule } from './console/console.module.js';
 import { consoleSettings } from './console/console.settings.js';
@@ -112,6 +114,7 @@ export async function resolveBoot(env: Record<string, string | undefined>): Prom
   }
   resolveInto(platformSettings);
   resolveInto(consoleSettings);
+  resolveInto(tracingSettings);
   for (const part of parts) if (part.settings && !values.has(part.settings)) resolveInto(part.settings);
 
   const peers = new Map<PartName, PeerTarget>();
@@ -159,6 +162,13 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
   });
   startDefaultMetrics(boot.roleLabel);
   const log = createLogger('boot');
+  const tracing = startTracing({
+    settings: boot.settings(tracingSettings),
+    role: boot.roleLabel,
+    version: boot.version,
+    production: platform.nodeEnv === 'production',
+    warn: (message) => createLogger('tracing').warn(message),
+  });
   const started = Date.now();
 
   let stopEmbedded: (() => Promise<void>) | undefined;
@@ -277,6 +287,8 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
         await app.close();
         await tcpClosed;
         await hub.close();
+        await tracing.shutdown();
+        log.info({ exported: tracing.exportUrl ?? null }, 'flushed spans');
         await database.close();
         if (stopEmbedded) {
           await stopEmbedded();

@@ -5,6 +5,7 @@ import { ServerTCP, type TcpOptions, type TcpSocket } from '@nestjs/microservice
 import { AppError } from '../errors/app-error.js';
 import { createLogger } from '../logging/logger.js';
 import { batchingJsonSocket } from './batching-json-socket.js';
+import type { RpcCarrier } from './rpc-handler.decorator.js';
 import type { LocalHandler } from './rpc-registry.js';
 import { callerRoles, type CallerPolicy } from './rpc-tls.js';
 
@@ -12,7 +13,7 @@ interface Packet {
   id?: unknown;
   pattern?: unknown;
   data?: unknown;
-  metadata?: { requestId?: unknown };
+  metadata?: RpcCarrier;
 }
 
 const HANDLED = Promise.resolve();
@@ -78,7 +79,7 @@ export class RpcServer extends ServerTCP {
     handler.meta.call(
       handler.instance,
       packet.data,
-      packet.metadata?.requestId as string,
+      packet.metadata && typeof packet.metadata === 'object' ? packet.metadata : undefined,
       'tcp',
       (err, result) => {
         try {
