@@ -37,13 +37,13 @@ import {
   ATTR_SERVICE_NAME,
   ATTR_SERVICE_VERSION,
 } from '@opentelemetry/semantic-conventions';
-import { SpanRing } from './span-ring.js';
+import { SPAN_RING, SpanRing } from './span-ring.js';
 import type { SamplerName, TracingSettings } from './tracing.settings.js';
 
 export const TRACER_NAME = 'polyrole';
 
 /** The span ring of this process, for the operations console (injected with this token). */
-export const SPAN_RING = Symbol('polyrole:span-ring');
+export { SPAN_RING };
 
 /**
  * Longest trace-context value taken from a caller. A version-00 traceparent is 55 characters; later versions may
