@@ -2,6 +2,8 @@
 // errors raised before Nest sees the request (malformed JSON, oversized bodies, unknown routes, oversized headers).
 import { ServiceUnavailableException } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { INVALID_SPAN_CONTEXT, ROOT_CONTEXT, context, trace } from '@opentelemetry/api';
+import { ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -13,9 +15,9 @@ import {
   nestAdapterState,
   watchMiddleware,
 } from '../internals/nest-platform-fastify.js';
-import { acceptRequestId, newRequestId, requestContext } from '../logging/request-context.js';
+import { acceptRequestId, newRequestId, withRequest } from '../logging/request-context.js';
 import { DtoValidationPipe } from '../validation/validation.pipe.js';
-import { markStarted, recordAnswer } from './answers.js';
+import { markStarted, recordAnswer, requestSpan } from './answers.js';
 import { compileRoutes } from './compiled-routes.js';
 import { clientErrorProblem } from './problem.js';
 import { ProblemFilter, sendProblem } from './problem.filter.js';
@@ -90,6 +92,8 @@ export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLim
   const state = nestAdapterState(app.getHttpAdapter());
   fastify.addHook('onRoute', (route: RouteOptions) => {
     const handler = route.handler;
+    // The server span's name, `{method} {route}` (made once per route, not per request).
+    const spanName = typeof route.method === 'string' ? `${route.method} ${route.url}` : undefined;
     route.handler = function (this: FastifyInstance, req, reply) {
       reply.header('x-request-id', req.id);
       // What Nest's adapter hooks did for every request, when dropIdleAdapterHooks() took them off: with Nest's
@@ -97,7 +101,13 @@ export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLim
       // request target that does not start with a slash (`*`, the absolute form).
       if (state.isShuttingDown && state.return503OnClosing) return shuttingDown(req, reply, limits);
       if (req.raw.url?.charCodeAt(0) !== 47) return reply.callNotFound();
-      const out = requestContext.run({ requestId: String(req.id) }, () => handler.call(this, req, reply));
+      const span = requestSpan(req.raw) ?? trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+      if (span.isRecording()) {
+        span.updateName(spanName ?? `${req.method} ${route.url}`);
+        span.setAttribute(ATTR_HTTP_ROUTE, route.url);
+      }
+      const ctx = withRequest(trace.setSpan(ROOT_CONTEXT, span), { requestId: String(req.id) });
+      const out = context.with(ctx, handler, this, req, reply);
       // The answer is recorded once the handler is done with it (sendProblem leaves those to this wrapper). A
       // rejection is answered by the error handler through sendProblem, outside the context, which records it.
       if (out === reply || typeof (out as Promise<unknown> | undefined)?.then !== 'function') {
