@@ -1,6 +1,6 @@
 // The console's traces on spans from a real OpenTelemetry tracer provider, in a real browser: two console apps
 // (the built console and platform modules, as the roles boot them) stand for a generator and an exchange, each
-// with its own BasicTracerProvider and SpanRing; their fixture routes make a call from one to the other over real
+// with its own TracerProvider and SpanRing; their fixture routes make a call from one to the other over real
 // HTTP with a W3C traceparent, one of them failing. The page runs under the Content-Security-Policy the console is
 // served with. The full request paths of the roles themselves are covered by traces.e2e-spec.ts.
 import 'reflect-metadata';
@@ -18,7 +18,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Tracer } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -105,7 +105,7 @@ interface App {
   app: NestFastifyApplication;
   url: string;
   ring: { query(q?: object): { recent: unknown[]; slowest: unknown[] } };
-  provider: BasicTracerProvider;
+  provider: TracerProvider;
 }
 
 /** One console app: the platform and console modules from the build, a span ring on its own tracer provider. */
@@ -132,7 +132,7 @@ async function consoleApp(role: string, port: number, others: string[], fixture:
   ]);
   const boot = new BootContext([role], [], platform, values, new Map(), undefined, 'test');
   const ring = new SpanRing({ capacity: 256, slowest: 8 });
-  const provider = new BasicTracerProvider({
+  const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': role }),
     spanProcessors: [ring],
   });

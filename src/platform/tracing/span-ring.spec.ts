@@ -1,6 +1,6 @@
 import { context, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { SpanRing, type SpanRingOptions } from './span-ring.js';
 
 /** Epoch seconds at which every fixture span starts, so durations are exact and nothing sleeps. */
@@ -10,7 +10,7 @@ const at = (ms: number): [number, number] => [T0 + Math.floor(ms / 1000), (ms % 
 
 function traced(options: SpanRingOptions, role = 'transaction') {
   const ring = new SpanRing(options);
-  const provider = new BasicTracerProvider({
+  const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': role }),
     spanProcessors: [ring],
   });

@@ -3,7 +3,7 @@
 // against the slowest set's floor, so keeping spans costs a request no allocation; records are built only when the
 // console reads them.
 import { SpanKind, SpanStatusCode, type AttributeValue } from '@opentelemetry/api';
-import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
 
 /** The injection token under which the tracing setup hands its ring to the operations route. */
 export const SPAN_RING = Symbol('SPAN_RING');
