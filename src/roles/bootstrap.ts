@@ -21,6 +21,7 @@ import {
 import { Database, createDataSource, openDatabase } from '../platform/database/database.js';
 import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js';
 import { configureHttpEdge, dropIdleAdapterHooks, fastifyOptions } from '../platform/http/http-edge.js';
+import { operatorRefusal } from '../platform/http/operations.guard.js';
 import { unmarkedRoutes } from '../platform/http/route-access.check.js';
 import {
   configureRootLogger,
@@ -194,7 +195,12 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
       // JSON bodies keep Fastify's own parser (configureHttpEdge() registers the form parser Nest would add).
       { logger: new NestPinoLogger(), abortOnError: false, bodyParser: false },
     );
-    configureHttpEdge(app, { bodyLimit: platform.httpBodyLimit });
+    // The OpenAPI pages, like /about and /metrics, want the operator's token in production.
+    configureHttpEdge(
+      app,
+      { bodyLimit: platform.httpBodyLimit },
+      { prefix: '/docs', refusal: (req) => operatorRefusal(platform, req) },
+    );
     const fastify = app.getHttpAdapter().getInstance();
     let httpPort = platform.httpPort;
     fastify.addHook('onClose', (_i, done) => {

@@ -5,6 +5,7 @@ import { createLogger } from '../logging/logger.js';
 import { requestContext } from '../logging/request-context.js';
 import { recordAnswer } from './answers.js';
 import { problemFrom } from './problem.js';
+import { securityHeaders } from './security-headers.js';
 
 const log = createLogger('http');
 
@@ -19,7 +20,7 @@ export function sendProblem(
   problem.instance = req.url.split('?')[0];
   problem.requestId = String(req.id);
   if (headers) reply.headers(headers);
-  reply.header('x-request-id', problem.requestId);
+  securityHeaders(reply.header('x-request-id', problem.requestId));
   void reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
   // Inside a handler (its request context is current) the route wrapper records the answer once the handler is done.
   if (requestContext.getStore() === undefined) recordAnswer(req, reply);
