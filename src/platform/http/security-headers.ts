@@ -3,12 +3,11 @@
 import type { FastifyReply } from 'fastify';
 
 /**
- * The console page: its own script, stylesheet and calls only (its icon is an empty data: URL), never framed, no
- * plugins, no <base> rewrite, forms post nowhere else.
+ * The console page: its own script, stylesheet, icon and calls only, never framed, no plugins, no <base> rewrite,
+ * forms post nowhere else.
  */
 export const CONSOLE_CSP =
-  "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; " +
-  "form-action 'self'";
+  "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'none'; form-action 'self'";
 
 /**
  * The Swagger UI under /docs: as strict for scripts, frames, plugins and <base>; its HTML carries an inline
