@@ -12,6 +12,9 @@ import { ROLE_NAMES, roleSpec, type RoleName } from '../../src/roles/role-table.
 import { freeStablePort } from '../harness/ports.js';
 import { ROOT } from '../harness/topology.js';
 import { ComposeProject, type ContainerSummary } from './compose-project.util.js';
+
+/** The operator's token (CONSOLE_TOKEN) of the run: production compose refuses to start a child without it. */
+const operatorToken = randomBytes(33).toString('base64url');
 import { findEngine, run } from './engine.util.js';
 import { resolveImage, type ResolvedImage } from './images.util.js';
 import { waitFor } from '../harness/wait-for.js';
@@ -89,6 +92,9 @@ if (!engine) {
           // The master runs as uid 1000; the socket's group must let it in (.ci/run makes podman's 0660).
           DOCKER_GID: String(socket.gid),
           JWT_SECRET: jwt,
+          // compose has no default database password, and starting children wants the operator's token.
+          POSTGRES_PASSWORD: randomBytes(18).toString('base64url'),
+          CONSOLE_TOKEN: operatorToken,
           AUTH_SEED_DEMO_USERS: 'true',
           // The request-id check below reads the exchange's access line for the call it served.
           LOG_ACCESS: 'true',
@@ -336,7 +342,7 @@ if (!engine) {
         const created = await json(
           await fetch(`${base('master')}/master/create-child`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json' },
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${operatorToken}` },
             body: JSON.stringify({ count: 5000, min: 0, max: 100000 }),
           }),
         );

@@ -8,7 +8,7 @@ import { query } from '../harness/database.js';
 import { conversions } from '../fixtures/exchange.js';
 import * as protoLoader from '@grpc/proto-loader';
 import { SHIPPED_PROTO, type MathHelperClient } from '../calculator/calculator.clients.js';
-import { ComposeLocalRun, sleep } from './compose-local.util.js';
+import { ComposeLocalRun, OPERATOR_TOKEN, sleep } from './compose-local.util.js';
 import { waitFor } from '../harness/wait-for.js';
 
 /** How the waits here poll: each look costs a request. */
@@ -207,6 +207,7 @@ class MixedLoad {
   private async createChild(): Promise<boolean> {
     const res = await send(`${this.gateway}/master/create-child`, {
       method: 'POST',
+      headers: { authorization: `Bearer ${OPERATOR_TOKEN}` },
       json: { count: 2000, min: 0, max: 50_000 },
     });
     await res.arrayBuffer();

@@ -88,13 +88,15 @@ describe.each(TOPOLOGIES)('payments, %s topology', (kind) => {
   });
 
   describe('POST /auth/token', () => {
-    it('issues an HS256 token with user_id, username, enabled, exp, iat and sub', async () => {
+    it('issues an HS256 token with user_id, username, enabled, exp, iat, sub, iss and aud', async () => {
       const claims = claimsOf(alice);
       expect(claims).toEqual({
         user_id: 1,
         username: 'alice',
         enabled: true,
         sub: '1',
+        iss: 'polyrole-auth',
+        aud: 'polyrole',
         iat: expect.any(Number),
         exp: (claims.iat as number) + 300,
       });

@@ -8,6 +8,8 @@ import { LoginUseCase, parseCredentials } from './login.use-case.js';
 import { CreateUsers1764100000000 } from './migrations/1764100000000-create-users.js';
 import { PasswordHasher } from './password.hasher.js';
 import { TokenService } from './token.service.js';
+
+const POLICY = { ttlS: 300, issuer: 'polyrole-auth', audience: 'polyrole', skewS: 30 };
 import { UserEntity } from './user.entity.js';
 import { UsersRepository } from './users.repository.js';
 
@@ -36,7 +38,7 @@ async function answerOf(p: Promise<unknown>): Promise<[number, string]> {
 describe(LoginUseCase.name, () => {
   let db: TestSchema;
   let login: LoginUseCase;
-  const tokens = new TokenService('s'.repeat(32), 300, () => 1_700_000_000);
+  const tokens = new TokenService('s'.repeat(32), POLICY, () => 1_700_000_000);
 
   beforeAll(async () => {
     db = await openTestSchema({ entities: [UserEntity], migrations: [CreateUsers1764100000000] });
@@ -115,7 +117,7 @@ describe(`${LoginUseCase.name} per username`, () => {
     login = new LoginUseCase(
       users,
       hasher,
-      new TokenService('s'.repeat(32), 300, () => 0),
+      new TokenService('s'.repeat(32), POLICY, () => 0),
       new LoginRateLimiter(memoryLimiters(limits)),
     );
     await login.onModuleInit();
