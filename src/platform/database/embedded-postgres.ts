@@ -154,7 +154,11 @@ async function installedNativeDir(): Promise<string> {
     const binaries = (await import(pkg)) as { postgres: string };
     return dirname(dirname(binaries.postgres));
   } catch (error) {
-    throw new EmbeddedPostgresError(`No PostgreSQL binaries for this platform (${pkg}): ${String(error)}`);
+    // An optional dependency: absent on a platform it is not published for, and left out of the role image.
+    throw new EmbeddedPostgresError(
+      `No embedded PostgreSQL here: the optional package ${pkg} is not installed (${String(error)}). ` +
+        'Set DATABASE_URL to a PostgreSQL server.',
+    );
   }
 }
 
