@@ -16,6 +16,7 @@ import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { registry } from '../metrics/metrics.js';
 import { configureHttpEdge, dropIdleAdapterHooks, fastifyOptions } from './http-edge.js';
+import { waitFor } from '../../../test/harness/wait-for.js';
 
 @Controller('things')
 class ThingsController {
@@ -185,7 +186,11 @@ describe('HTTP edge hooks', () => {
         body: '{',
       });
       // An answer is recorded once it has been handed to the socket, which may be just after the client read it.
-      await new Promise((r) => setTimeout(r, 50));
+      const total = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
+      await waitFor(
+        async () => total(await counts()) >= total(before) + 7,
+        'the seven answers to be recorded',
+      );
       expect(await counts()).toEqual({
         routed: before.routed + 2,
         slow: before.slow + 1,

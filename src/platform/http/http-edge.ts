@@ -2,6 +2,8 @@
 // errors raised before Nest sees the request (malformed JSON, oversized bodies, unknown routes, oversized headers).
 import { ServiceUnavailableException } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { INVALID_SPAN_CONTEXT, ROOT_CONTEXT, context, trace } from '@opentelemetry/api';
+import { ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -13,12 +15,13 @@ import {
   nestAdapterState,
   watchMiddleware,
 } from '../internals/nest-platform-fastify.js';
-import { acceptRequestId, newRequestId, requestContext } from '../logging/request-context.js';
+import { acceptRequestId, newRequestId, withRequest } from '../logging/request-context.js';
 import { DtoValidationPipe } from '../validation/validation.pipe.js';
-import { markStarted, recordAnswer } from './answers.js';
+import { markStarted, recordAnswer, requestSpan } from './answers.js';
 import { compileRoutes } from './compiled-routes.js';
 import { clientErrorProblem } from './problem.js';
 import { ProblemFilter, sendProblem } from './problem.filter.js';
+import { DOCS_CSP, SECURITY_HEAD_LINES, securityHeaders } from './security-headers.js';
 
 /** How long a rejected connection keeps draining what the client still sends before it is cut. */
 const LINGER_MS = 2_000;
@@ -38,7 +41,7 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   socket.end(
     `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${problem.requestId}\r\n` +
-      `Connection: close\r\n\r\n${body}`,
+      `${SECURITY_HEAD_LINES}Connection: close\r\n\r\n${body}`,
   );
   socket.resume();
   const cut = setTimeout(() => socket.destroy(), LINGER_MS);
@@ -66,11 +69,23 @@ export function fastifyOptions(bodyLimit: number, trustedProxies: readonly strin
   };
 }
 
+/** The OpenAPI pages (the Swagger UI, its assets, /docs-json): who may read them, and their page policy. */
+export interface DocsAccess {
+  /** Path prefix of every docs route, e.g. `/docs` (covers `/docs-json` too). */
+  prefix: string;
+  /** Why a request is refused, or undefined to serve it. */
+  refusal(req: FastifyRequest): Error | undefined;
+}
+
 /**
  * Call after NestFactory.create() and before app.init(): it decides how the routes are registered. Returns the
  * routes served by a compiled handler (compiled-routes.ts).
  */
-export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLimit: number }): string[] {
+export function configureHttpEdge(
+  app: NestFastifyApplication,
+  limits: { bodyLimit: number },
+  docs?: DocsAccess,
+): string[] {
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   // A GET may carry a JSON body (the seed exchange is called that way): parsed, limited and rejected like any body.
   fastify.addHttpMethod('GET', { hasBody: true, overrideExisting: true });
@@ -89,15 +104,24 @@ export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLim
   // Answers that never reach a route (not found, parse errors) get the request id header from sendProblem().
   const state = nestAdapterState(app.getHttpAdapter());
   fastify.addHook('onRoute', (route: RouteOptions) => {
+    guardDocs(route, docs, limits);
     const handler = route.handler;
+    // The server span's name, `{method} {route}` (made once per route, not per request).
+    const spanName = typeof route.method === 'string' ? `${route.method} ${route.url}` : undefined;
     route.handler = function (this: FastifyInstance, req, reply) {
-      reply.header('x-request-id', req.id);
+      securityHeaders(reply.header('x-request-id', req.id));
       // What Nest's adapter hooks did for every request, when dropIdleAdapterHooks() took them off: with Nest's
       // return503OnClosing, a 503 from the start of app.close() (its shutdown hooks still run), and not found for a
       // request target that does not start with a slash (`*`, the absolute form).
       if (state.isShuttingDown && state.return503OnClosing) return shuttingDown(req, reply, limits);
       if (req.raw.url?.charCodeAt(0) !== 47) return reply.callNotFound();
-      const out = requestContext.run({ requestId: String(req.id) }, () => handler.call(this, req, reply));
+      const span = requestSpan(req.raw) ?? trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+      if (span.isRecording()) {
+        span.updateName(spanName ?? `${req.method} ${route.url}`);
+        span.setAttribute(ATTR_HTTP_ROUTE, route.url);
+      }
+      const ctx = withRequest(trace.setSpan(ROOT_CONTEXT, span), { requestId: String(req.id) });
+      const out = context.with(ctx, handler, this, req, reply);
       // The answer is recorded once the handler is done with it (sendProblem leaves those to this wrapper). A
       // rejection is answered by the error handler through sendProblem, outside the context, which records it.
       if (out === reply || typeof (out as Promise<unknown> | undefined)?.then !== 'function') {
@@ -108,6 +132,21 @@ export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLim
     };
   });
   return compiled;
+}
+
+/**
+ * The docs routes are Fastify routes the Swagger module adds (no Nest guard reaches them): each gets the page
+ * policy and, before its handler, the access check.
+ */
+function guardDocs(route: RouteOptions, docs: DocsAccess | undefined, limits: { bodyLimit: number }): void {
+  if (!docs || !String(route.url).startsWith(docs.prefix)) return;
+  const handler = route.handler;
+  route.handler = function (this: FastifyInstance, req, reply) {
+    reply.header('content-security-policy', DOCS_CSP);
+    const refused = docs.refusal(req);
+    if (refused) return void sendProblem(refused, req, reply, limits);
+    return handler.call(this, req, reply);
+  };
 }
 
 function shuttingDown(req: FastifyRequest, reply: FastifyReply, limits: { bodyLimit: number }): FastifyReply {

@@ -1,10 +1,12 @@
-// One logger for the process: pino JSON lines carrying the role and the current request id. Secrets are redacted.
+// One logger for the process: pino JSON lines carrying the role, the current request id and the current span's
+// trace_id/span_id. Secrets are redacted.
 // Lines go to stdout through an asynchronous destination (writes made while one is in flight leave together), so a
 // request never waits on the terminal or the pipe; what is buffered is flushed on shutdown, on a fatal error and at
 // exit. On a terminal in development the lines are rendered for people (pino-pretty) instead.
 import type { LoggerService } from '@nestjs/common';
+import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { currentRequestId } from './request-context.js';
+import { requestOf } from './request-context.js';
 
 export type AppLogger = Logger;
 export type LogFormat = 'auto' | 'json' | 'pretty';
@@ -63,9 +65,15 @@ export function configureRootLogger(opts: {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACT, censor: '[redacted]' },
+      // The request id and the current span, both read from the one request context.
       mixin() {
-        const requestId = currentRequestId();
-        return requestId ? { requestId } : {};
+        const ctx = context.active();
+        const requestId = requestOf(ctx)?.requestId;
+        const span = trace.getSpanContext(ctx);
+        if (!span || !isSpanContextValid(span)) return requestId ? { requestId } : {};
+        return requestId
+          ? { requestId, trace_id: span.traceId, span_id: span.spanId }
+          : { trace_id: span.traceId, span_id: span.spanId };
       },
     },
     destination as DestinationStream,

@@ -6,6 +6,7 @@ import { AppError } from '../errors/app-error.js';
 import { assumeNestTcpTransport } from '../internals/nest-microservices.js';
 import { createLogger } from '../logging/logger.js';
 import { batchingJsonSocket } from './batching-json-socket.js';
+import type { RpcCarrier } from './rpc-handler.decorator.js';
 import type { LocalHandler } from './rpc-registry.js';
 import { callerRoles, type CallerPolicy } from './rpc-tls.js';
 
@@ -13,7 +14,7 @@ interface Packet {
   id?: unknown;
   pattern?: unknown;
   data?: unknown;
-  metadata?: { requestId?: unknown };
+  metadata?: RpcCarrier;
 }
 
 const HANDLED = Promise.resolve();
@@ -80,7 +81,7 @@ export class RpcServer extends ServerTCP {
     handler.meta.call(
       handler.instance,
       packet.data,
-      packet.metadata?.requestId as string,
+      packet.metadata && typeof packet.metadata === 'object' ? packet.metadata : undefined,
       'tcp',
       (err, result) => {
         try {
