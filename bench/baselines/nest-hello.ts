@@ -16,6 +16,8 @@ class HelloController {
 @Module({ controllers: [HelloController] })
 class AppModule {}
 
-const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), { logger: false });
+const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), {
+  logger: false,
+});
 await app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1');
 process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));

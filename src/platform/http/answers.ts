@@ -25,6 +25,13 @@ const STARTED = Symbol('polyrole.http.started');
 /** The request's server span, started with the stamp; the route wrapper names it after its route. */
 const SPAN = Symbol('polyrole.http.span');
 
+/**
+ * Reads of the platform's own operations (probes, scrapes, the console and its polling) are not traced: they would
+ * crowd every request out of the console's recent traces and a collector's storage, and say nothing about the
+ * requests a deployment serves.
+ */
+const UNTRACED_GET = /^\/(?:health|metrics|spans|about|docs|console)(?:[/?]|$)/;
+
 type Stamped = IncomingMessage & { [STARTED]?: number; [SPAN]?: Span };
 
 /**
@@ -34,6 +41,7 @@ type Stamped = IncomingMessage & { [STARTED]?: number; [SPAN]?: Span };
 export function markStarted(raw: IncomingMessage): void {
   (raw as Stamped)[STARTED] = performance.now();
   const method = raw.method ?? 'GET';
+  if (method === 'GET' && UNTRACED_GET.test(raw.url ?? '/')) return;
   const span = startServerSpan(method, raw.headers);
   if (span.isRecording()) {
     span.setAttribute(ATTR_HTTP_REQUEST_METHOD, method);
@@ -44,7 +52,7 @@ export function markStarted(raw: IncomingMessage): void {
   (raw as Stamped)[SPAN] = span;
 }
 
-/** The server span of a request (undefined only for one Fastify never routed). */
+/** The server span of a request (undefined for the operations reads, which are not traced). */
 export function requestSpan(raw: IncomingMessage): Span | undefined {
   return (raw as Stamped)[SPAN];
 }

@@ -132,7 +132,7 @@ describe(SpanRing.name, () => {
     expect(names(ring.query().slowest)).toEqual(['POST /transaction/transaction', 'other']);
   });
 
-  it('filters by trace id (with the spans of traces that link to it), by RPC method or its prefix, by peer, and limits', () => {
+  it("filters by trace id (with the spans of traces that link to it), by RPC method or its prefix (or an RPC span's name), by peer, and limits", () => {
     const { ring, tracer } = traced({});
     const request = span(tracer, 'POST /transaction/transaction', { kind: SpanKind.SERVER });
     const verify = { 'rpc.system': 'nest-tcp', 'rpc.service': 'auth', 'rpc.method': 'verify' };
@@ -146,7 +146,9 @@ describe(SpanRing.name, () => {
       attributes: { 'rpc.system': 'nest-tcp', 'rpc.method': 'psp.process', 'peer.service': 'psp' },
       links: [{ context: request.spanContext() }],
     });
+    span(tracer, 'psp.refund', { kind: SpanKind.SERVER, attributes: { 'rpc.system.name': 'nestjs_tcp' } });
     span(tracer, 'unrelated');
+    expect(names(ring.query({ rpcMethod: 'psp' }).recent)).toEqual(['psp.refund', 'psp.process']);
     expect(names(ring.query({ traceId: request.spanContext().traceId }).recent)).toEqual([
       'psp.process',
       'auth.verify',

@@ -74,7 +74,10 @@ function isEntry(span: ReadableSpan): boolean {
 /** The RPC method a span is about, as `service.method` when the service is given apart, or undefined. */
 function rpcMethodOf(span: ReadableSpan): string | undefined {
   const method = span.attributes['rpc.method'];
-  if (typeof method !== 'string') return span.attributes['rpc.system'] === undefined ? undefined : span.name;
+  if (typeof method !== 'string') {
+    const rpc = span.attributes['rpc.system.name'] ?? span.attributes['rpc.system'];
+    return rpc === undefined ? undefined : span.name;
+  }
   const service = span.attributes['rpc.service'];
   return typeof service === 'string' && !method.startsWith(`${service}.`) && !method.startsWith(`${service}/`)
     ? `${service}.${method}`
