@@ -136,7 +136,7 @@ describe('trace context at the other edges (multi topology)', () => {
   beforeAll(async () => {
     receiver = await OtlpReceiver.start();
     topo = await Topology.start([{ role: 'exchange' }, { role: 'calculator' }], {
-      env: exportEnv(receiver, 'http/protobuf'),
+      env: { ...exportEnv(receiver, 'http/protobuf'), LOG_ACCESS: 'true' },
     });
   });
 
@@ -182,6 +182,11 @@ describe('trace context at the other edges (multi topology)', () => {
       parentSpanId: outside.spanId,
       service: 'exchange',
     });
+    // The call's log lines carry its trace and span ids beside the request id.
+    const line = await topo
+      .get('exchange')
+      .waitForLog((l) => l.msg === 'rpc handled' && l.requestId === 'tcp-good');
+    expect(line).toMatchObject({ trace_id: outside.traceId, span_id: continued.spanId });
     await receiver.waitForSpan(
       (s) =>
         s.name === 'exchange.convert' &&

@@ -28,7 +28,7 @@ function resourceAttributes(raw: unknown): Record<string, string> {
     if (entry.trim() === '') continue;
     const eq = entry.indexOf('=');
     const key = eq > 0 ? entry.slice(0, eq).trim() : '';
-    if (!key) throw new Error(`must be key=value pairs separated by commas (got "${entry.trim()}")`);
+    if (!key) throw new Error('must be key=value pairs separated by commas');
     try {
       out[key] = decodeURIComponent(entry.slice(eq + 1).trim());
     } catch {
