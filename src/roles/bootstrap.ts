@@ -24,6 +24,7 @@ import {
 import { createDataSource, openDatabase } from '../platform/database/database.js';
 import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js';
 import { configureHttpEdge, dropIdleAdapterHooks, fastifyOptions } from '../platform/http/http-edge.js';
+import { operatorRefusal } from '../platform/http/operations.guard.js';
 import { unmarkedRoutes } from '../platform/http/route-access.check.js';
 import {
   type AppLogger,
@@ -197,7 +198,7 @@ async function startLogsAndMetrics(boot: BootContext): Promise<AppLogger> {
       : undefined,
     accessLog: platform.logAccess,
   });
-  startDefaultMetrics(boot.roleLabel);
+  await startDefaultMetrics(boot.roleLabel);
   return createLogger('boot');
 }
 
@@ -251,7 +252,12 @@ async function createApp(
   // Registered before the application: the clients outlive its shutdown hooks, which may still call other roles.
   const hub = app.get(RpcHub);
   shutdown.add('rpc clients', () => hub.close());
-  configureHttpEdge(app, { bodyLimit: platform.httpBodyLimit });
+  // The OpenAPI pages, like /about and /metrics, want the operator's token in production.
+  configureHttpEdge(
+    app,
+    { bodyLimit: platform.httpBodyLimit },
+    { prefix: '/docs', refusal: (req) => operatorRefusal(platform, req) },
+  );
   let rpcServer: RpcServer | undefined;
   if (parts.some((p) => (p.serves?.length ?? 0) > 0)) {
     rpcServer = new RpcServer({

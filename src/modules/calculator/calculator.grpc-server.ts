@@ -15,6 +15,7 @@ import {
   RPC_SYSTEM_NAME_VALUE_GRPC,
 } from '@opentelemetry/semantic-conventions';
 import { AppError } from '../../platform/errors/app-error.js';
+import { undotPackagelessSymbols } from '../../platform/internals/grpc-reflection.js';
 import { isUsableRequestId } from '../../platform/logging/request-context.js';
 import { failSpan, startServerSpan } from '../../platform/tracing/tracing.js';
 import {
@@ -126,30 +127,12 @@ function metaOf(call: grpc.ServerUnaryCall<unknown, unknown>): GrpcCallMeta {
   return isUsableRequestId(requestId) ? { clientIp, peer, requestId } : { clientIp, peer };
 }
 
-type SymbolIndex = Record<string, unknown>;
-
 /**
- * @grpc/reflection 1.0.x names symbols of a package-less proto with a leading dot (`.MathHelper`), so a reflection
- * client (grpcurl, Postman) lists a service that does not exist and cannot look `MathHelper` up. Re-key them under
- * their real names; the spec's reflection test fails if the library's internals ever move.
+ * @grpc/reflection 1.0.x names symbols of a package-less proto with a leading dot (`.MathHelper`): re-keyed under
+ * their real names (platform/internals/grpc-reflection.ts), or the boot stops naming the library.
  */
 function reflectionFor(definition: protoLoader.PackageDefinition): ReflectionService {
-  const reflection = new ReflectionService(definition);
-  const impls = reflection as unknown as Record<
-    'v1' | 'v1Alpha',
-    { services?: SymbolIndex; symbols?: SymbolIndex }
-  >;
-  for (const impl of [impls.v1, impls.v1Alpha]) {
-    for (const [name, value] of Object.entries(impl?.services ?? {})) {
-      if (!name.startsWith('.')) continue;
-      delete impl.services![name];
-      impl.services![name.slice(1)] = value;
-    }
-    for (const [name, value] of Object.entries(impl?.symbols ?? {})) {
-      if (name.startsWith('.')) impl.symbols![name.slice(1)] ??= value;
-    }
-  }
-  return reflection;
+  return undotPackagelessSymbols(new ReflectionService(definition));
 }
 
 export interface CalculatorGrpcServerOptions {

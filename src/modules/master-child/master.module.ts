@@ -18,6 +18,7 @@ import {
   ChildrenService,
   type ChildrenOptions,
 } from './children.service.js';
+import { ChildStartLimiter } from './child-start.limiter.js';
 import { MasterContract } from './contract.js';
 import { MasterController } from './master.controller.js';
 import { masterSettings, type MasterSettings } from './master.settings.js';
@@ -75,6 +76,7 @@ export function childBaseEnv(
   providers: [
     ProgressService,
     ChildrenService,
+    ChildStartLimiter,
     { provide: CHILD_NUMBERS, useExisting: ProgressService },
     {
       provide: CHILDREN_OPTIONS,
@@ -88,6 +90,8 @@ export function childBaseEnv(
           advertiseAddr: advertiseAddrOf(s, boot.platform),
           childSeed: s.childSeed,
           childBatchSize: s.childBatchSize,
+          // The rest of the budget closes the listeners, the clients and the database after the children.
+          stopWaitMs: Math.floor((boot.platform.shutdownGraceMs * 3) / 4),
         };
       },
     },

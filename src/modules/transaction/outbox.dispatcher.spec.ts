@@ -11,6 +11,8 @@ import { OutboxRepository } from './outbox.repository.js';
 import { TransactionEntity } from './transaction.entity.js';
 import { transactionSettings } from './transaction.settings.js';
 import { TransactionsRepository, type NewTransaction } from './transactions.repository.js';
+import { waitFor } from '../../../test/harness/wait-for.js';
+import { expectEach } from '../../../test/harness/expect-each.js';
 
 const orders = {
   alice100: {
@@ -70,9 +72,7 @@ describe(OutboxDispatcher.name, () => {
     };
     return () => most;
   };
-  const drained = async () => {
-    while ((await outbox.backlog()) > 0) await sleep(10);
-  };
+  const drained = () => waitFor(async () => (await outbox.backlog()) === 0, 'the outbox to drain');
 
   beforeEach(async () => {
     db = await openTestSchema({
@@ -151,7 +151,7 @@ describe(OutboxDispatcher.name, () => {
     };
     await Promise.all([drain(a), drain(b)]);
     expect(psp.deliveries.size).toBe(20);
-    expect([...psp.deliveries.values()].every((n) => n === 1)).toBe(true);
+    expectEach(Object.fromEntries(psp.deliveries), (n) => n === 1, 'each record delivered once');
   });
 
   it('drains a backlog of several batches with rounds running at once, each record delivered once', async () => {
@@ -164,7 +164,7 @@ describe(OutboxDispatcher.name, () => {
     await drained();
     await d.onApplicationShutdown();
     expect(psp.deliveries.size).toBe(40);
-    expect([...psp.deliveries.values()].every((n) => n === 1)).toBe(true);
+    expectEach(Object.fromEntries(psp.deliveries), (n) => n === 1, 'each record delivered once');
     // One round delivers at most a batch at a time; more than that means rounds overlapped.
     expect(mostInFlight()).toBeGreaterThan(5);
     expect(mostInFlight()).toBeLessThanOrEqual(20);

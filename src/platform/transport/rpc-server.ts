@@ -3,6 +3,7 @@
 // Nest's per-message pipeline for the patterns an @RpcHandler serves (answered straight from that handler).
 import { ServerTCP, type TcpOptions, type TcpSocket } from '@nestjs/microservices';
 import { AppError } from '../errors/app-error.js';
+import { assumeNestTcpTransport } from '../internals/nest-microservices.js';
 import { createLogger } from '../logging/logger.js';
 import { batchingJsonSocket } from './batching-json-socket.js';
 import type { RpcCarrier } from './rpc-handler.decorator.js';
@@ -31,6 +32,7 @@ export class RpcServer extends ServerTCP {
 
   constructor(options: RpcServerOptions) {
     const { maxMessageBytes, callers, ...rest } = options;
+    assumeNestTcpTransport();
     super({ ...rest, socketClass: batchingJsonSocket(maxMessageBytes) });
     this.callers = callers;
   }
