@@ -7,6 +7,7 @@ import { TcpConnection } from '../../src/platform/transport/tcp-connection.js';
 import { mathHelperClient } from '../calculator/calculator.clients.js';
 import { post, secrets, tokenOf, users } from '../payments/payments.fixtures.js';
 import { OtlpKind, OtlpReceiver, type ReceivedSpan } from '../harness/otlp-receiver.js';
+import { freePort } from '../harness/ports.js';
 import { testClientTls, Topology } from '../harness/topology.js';
 
 const outside = {
@@ -339,5 +340,31 @@ describe('work that runs later joins the request that caused it (multi topology)
     expect(job).toMatchObject({ parentSpanId: spawn.spanId, service: 'child' });
     const client = spans.find((s) => s.spanId === report.parentSpanId)!;
     expect(client).toMatchObject({ kind: OtlpKind.CLIENT, service: 'child', parentSpanId: job.spanId });
+  });
+});
+
+describe('a collector that cannot be reached', () => {
+  it('costs a warning line, not a failed request', async () => {
+    const closed = await freePort();
+    const topo = await Topology.start([
+      { role: 'exchange', env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${closed}` } },
+    ]);
+    try {
+      for (let i = 0; i < 3; i++)
+        await request(topo.get('exchange').url)
+          .post('/exchange')
+          .send({ amount: 1, from: 'EUR', to: 'USD' })
+          .expect(200);
+      const warning = await topo
+        .get('exchange')
+        .waitForLog((l) => l.level === 'warn' && /span export failed/.test(String(l.msg)), 30_000);
+      expect(warning.component).toBe('tracing');
+      await request(topo.get('exchange').url)
+        .post('/exchange')
+        .send({ amount: 1, from: 'EUR', to: 'USD' })
+        .expect(200);
+    } finally {
+      expect(await topo.stop()).toEqual({ exchange: 0 });
+    }
   });
 });
