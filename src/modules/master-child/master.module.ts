@@ -13,6 +13,7 @@ import {
   ChildrenService,
   type ChildrenOptions,
 } from './children.service.js';
+import { ChildStartLimiter } from './child-start.limiter.js';
 import { MasterContract } from './contract.js';
 import { MasterController } from './master.controller.js';
 import { masterSettings, type MasterSettings } from './master.settings.js';
@@ -65,6 +66,7 @@ export function childBaseEnv(p: PlatformSettings, s: MasterSettings): Record<str
   providers: [
     ProgressService,
     ChildrenService,
+    ChildStartLimiter,
     { provide: CHILD_NUMBERS, useExisting: ProgressService },
     {
       provide: CHILDREN_OPTIONS,
@@ -78,6 +80,8 @@ export function childBaseEnv(p: PlatformSettings, s: MasterSettings): Record<str
           advertiseAddr: advertiseAddrOf(s, boot.platform),
           childSeed: s.childSeed,
           childBatchSize: s.childBatchSize,
+          // The rest of the budget closes the listeners, the clients and the database after the children.
+          stopWaitMs: Math.floor((boot.platform.shutdownGraceMs * 3) / 4),
         };
       },
     },
