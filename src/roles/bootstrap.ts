@@ -44,6 +44,8 @@ import { RpcServer } from '../platform/transport/rpc-server.js';
 import { RpcHub } from '../platform/transport/rpc-hub.js';
 import { RpcRegistry } from '../platform/transport/rpc-registry.js';
 import { serverTlsOptions } from '../platform/transport/rpc-tls.js';
+import { startTracing } from '../platform/tracing/tracing.js';
+import { tracingSettings } from '../platform/tracing/tracing.settings.js';
 import { callerPolicy } from './caller-policy.js';
 import { ConsoleModule } from './console/console.module.js';
 import { consoleSettings } from './console/console.settings.js';
@@ -117,6 +119,7 @@ export async function resolveBoot(env: Record<string, string | undefined>): Prom
   }
   resolveInto(platformSettings);
   resolveInto(consoleSettings);
+  resolveInto(tracingSettings);
   for (const part of parts) if (part.settings && !values.has(part.settings)) resolveInto(part.settings);
 
   const peers = new Map<PartName, PeerTarget>();
@@ -146,6 +149,15 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
   const log = await startLogsAndMetrics(boot);
   const started = Date.now();
   const shutdown = new ShutdownSequence({ graceMs: boot.platform.shutdownGraceMs, log });
+  const tracing = startTracing({
+    settings: boot.settings(tracingSettings),
+    role: boot.roleLabel,
+    version: boot.version,
+    production: boot.platform.nodeEnv === 'production',
+    warn: (message) => createLogger('tracing').warn(message),
+  });
+  // Registered first, so it runs last: the spans of everything that closes before it are exported too.
+  shutdown.add('span export', () => tracing.shutdown());
   try {
     const dataSource = await startDatabase(parts, boot, shutdown, log);
     const { app, rpcServer } = await createApp(parts, boot, dataSource, shutdown);
@@ -186,7 +198,7 @@ async function startLogsAndMetrics(boot: BootContext): Promise<AppLogger> {
       : undefined,
     accessLog: platform.logAccess,
   });
-  startDefaultMetrics(boot.roleLabel);
+  await startDefaultMetrics(boot.roleLabel);
   return createLogger('boot');
 }
 

@@ -109,6 +109,10 @@ describe.each(TOPOLOGIES)('traces in the console, %s topology', (kind) => {
       expect(roles).toEqual(new Set(['generator', 'exchange']));
     } else expect(roles.size).toBe(1);
     expect(rows.some((r) => r.status === 'error')).toBe(false);
+    await mkdir(SCREENSHOTS, { recursive: true });
+    await page
+      .locator('#traces')
+      .screenshot({ path: join(SCREENSHOTS, `console-traces-generator-${kind}.png`) });
   });
 
   it('shows one payment as transaction -> auth.verify -> its SQL statements -> the outbox delivery -> the psp', async () => {
@@ -144,7 +148,9 @@ describe.each(TOPOLOGIES)('traces in the console, %s topology', (kind) => {
     }
     expect(rows.some((r) => r.status === 'error')).toBe(false);
     await mkdir(SCREENSHOTS, { recursive: true });
-    await page.locator('#traces').screenshot({ path: join(SCREENSHOTS, `console-traces-${kind}.png`) });
+    await page
+      .locator('#traces')
+      .screenshot({ path: join(SCREENSHOTS, `console-traces-payment-${kind}.png`) });
   });
 
   it("opens the transaction -> psp edge's slowest calls from the graph, with the psp in their waterfall", async () => {

@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { makeRoleCerts } from '../../docker/certs/role-certs.js';
 import { ensureCommand } from '../harness/tools.js';
 import { DEPLOYED_ROLES, type Manifest, renderKustomize, repoRoot, spec } from './deploy-files.util.js';
+import { expectEach } from '../harness/expect-each.js';
 
 interface Validatable {
   validate(): void;
@@ -54,7 +55,11 @@ describe('k8s/ kustomization', () => {
 
   it('renders with kubectl kustomize', () => {
     expect(manifests.length).toBeGreaterThan(0);
-    expect(manifests.every((m) => m.metadata?.namespace === 'polyrole' || m.kind === 'Namespace')).toBe(true);
+    expectEach(
+      manifests,
+      (m) => m.metadata?.namespace === 'polyrole' || m.kind === 'Namespace',
+      'each manifest in the polyrole namespace',
+    );
   });
 
   it('validates every rendered object against its Kubernetes schema', async () => {

@@ -2,14 +2,15 @@
 // valid certificate from the deployment's CA, and a server answers a pattern only for the roles the role table
 // says call it. Stock Nest ClientTCP clients stand in for callers of each kind.
 import { ClientTCP } from '@nestjs/microservices';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { firstValueFrom, timeout } from 'rxjs';
 import { makeCa, makeRoleCert, makeRoleCerts, type KeyPair } from '../../docker/certs/role-certs.js';
 import { ensureCommand } from '../harness/tools.js';
 import { Topology, type RoleProcess } from '../harness/topology.js';
-import { get, post, secrets, tokenOf, until, users } from '../payments/payments.fixtures.js';
+import { get, post, secrets, tokenOf, POLL, users } from '../payments/payments.fixtures.js';
+import { waitFor } from '../harness/wait-for.js';
+import { expectEach } from '../harness/expect-each.js';
+import { tempDir } from '../harness/temp-dir.js';
 
 const conversion = { amount: 100, from: 'EUR', to: 'USD' };
 
@@ -43,7 +44,7 @@ describe('mutual TLS between roles', () => {
 
   beforeAll(async () => {
     await ensureCommand('openssl', 'openssl');
-    dir = mkdtempSync(join(tmpdir(), 'polyrole-mtls-spec-'));
+    dir = tempDir('mtls-spec');
     certs = makeRoleCerts(dir);
     const tlsOf = (role: string) => ({
       RPC_TLS: 'mutual',
@@ -71,7 +72,7 @@ describe('mutual TLS between roles', () => {
   afterAll(async () => {
     clients.forEach((c) => c.close());
     const codes = await topo?.stop();
-    expect(Object.values(codes ?? {}).every((c) => c === 0)).toBe(true);
+    expectEach(codes ?? {}, (code) => code === 0, 'every role to exit 0');
   });
 
   it('carries a payment from transaction through auth to psp end to end', async () => {
@@ -83,12 +84,16 @@ describe('mutual TLS between roles', () => {
       token,
     });
     expect(accepted.status).toBe(200);
-    const done = await until('completion', async () => {
-      const res = await get(`${api.url}/transaction/transaction/${accepted.body.id}`, {
-        authorization: `Bearer ${token}`,
-      });
-      return res.body.status === 'completed' ? res : undefined;
-    });
+    const done = await waitFor(
+      async () => {
+        const res = await get(`${api.url}/transaction/transaction/${accepted.body.id}`, {
+          authorization: `Bearer ${token}`,
+        });
+        return res.body.status === 'completed' ? res : undefined;
+      },
+      'completion',
+      POLL,
+    );
     expect(done.body.status).toBe('completed');
   });
 
@@ -150,10 +155,14 @@ describe('mutual TLS between roles', () => {
     const url = topo.get('master').url;
     const created = await post(`${url}/master/children`, { count: 200 });
     expect(created.status).toBe(202);
-    const ended = await until('the child to end', async () => {
-      const res = await get(`${url}/master/children/${created.body.id}`);
-      return ['succeeded', 'failed'].includes(res.body.status) ? res : undefined;
-    });
+    const ended = await waitFor(
+      async () => {
+        const res = await get(`${url}/master/children/${created.body.id}`);
+        return ['succeeded', 'failed'].includes(res.body.status) ? res : undefined;
+      },
+      'the child to end',
+      POLL,
+    );
     expect(ended.body.status).toBe('succeeded');
     const progress = await get(`${url}/master/progress`);
     expect(progress.body.received).toBe(200);
@@ -183,7 +192,7 @@ describe('mutual TLS between roles', () => {
   });
 
   it('refuses a certificate naming an allowed role but signed by another CA', async () => {
-    const otherDir = mkdtempSync(join(tmpdir(), 'polyrole-other-ca-'));
+    const otherDir = tempDir('other-ca');
     const stranger = makeRoleCert(otherDir, makeCa(otherDir), 'generator', ['generator']);
     await handshakeRefusal(stockClient(exchange, stranger));
   });
@@ -192,7 +201,7 @@ describe('mutual TLS between roles', () => {
 describe('mutual TLS with several roles in one process', () => {
   it('leaves in-process calls alone, even under a certificate that may call nothing', async () => {
     await ensureCommand('openssl', 'openssl');
-    const dir = mkdtempSync(join(tmpdir(), 'polyrole-mtls-all-'));
+    const dir = tempDir('mtls-all');
     const ca = makeCa(dir);
     const nobody = makeRoleCert(dir, ca, 'echo-server', ['echo-server']);
     const topo = await Topology.start([

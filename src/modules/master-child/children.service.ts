@@ -2,6 +2,7 @@
 // background), enforces MASTER_MAX_CHILDREN and MASTER_CHILD_TIMEOUT_MS, records how each one ended, and stops
 // every child it started when the master shuts down, while the TCP listener still takes their last reports.
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Clock } from '../../platform/clock.js';
 import type { HostPort } from '../../platform/config/parsers.js';
 import {
@@ -34,6 +35,8 @@ export interface ChildrenOptions {
   childBatchSize?: number;
   /** Ended children kept for GET /master/children; older ones are forgotten. Default 1000. */
   keepEnded?: number;
+  /** How long shutdown waits for its children to end before giving up on them (a share of SHUTDOWN_GRACE_MS). */
+  stopWaitMs: number;
 }
 
 /** What the registry needs from the progress store: the numbers a child has reported. */
@@ -227,21 +230,42 @@ export class ChildrenService implements BeforeApplicationShutdown {
     this.log.info({ ...message, known: Boolean(r) }, 'child done');
   }
 
-  /** Stops every child before the TCP listener closes, so their final reports still land. */
+  /**
+   * Stops every child before the TCP listener closes, so their final reports still land. The wait is bounded by
+   * stopWaitMs: a child (or an engine) that does not answer is named and left behind rather than holding the
+   * master past its own shutdown deadline.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     this.closing = true;
     const active = [...this.children.values()].filter(isActive);
-    await Promise.all(
+    if (active.length === 0) return;
+    const waiting = new Set(active);
+    const stopped = Promise.all(
       active.map(async (r) => {
         this.requestStop(r, 'shutdown');
         await r.ended;
+        waiting.delete(r);
         this.log.info(
           { child: r.id, ref: r.handle?.ref ?? null, exitCode: r.exit?.exitCode ?? null, status: r.status },
           `stopped child ${r.id}`,
         );
       }),
     );
-    if (active.length > 0) this.log.info({ children: active.length }, 'every child stopped');
+    const deadline = new AbortController();
+    const outcome = await Promise.race([
+      stopped.then(() => 'stopped' as const),
+      delay(this.options.stopWaitMs, 'gave up' as const, { signal: deadline.signal, ref: false }),
+    ]);
+    deadline.abort();
+    if (outcome === 'stopped') {
+      this.log.info({ children: active.length }, 'every child stopped');
+      return;
+    }
+    const left = [...waiting].map((r) => ({ child: r.id, ref: r.handle?.ref ?? null }));
+    this.log.warn(
+      { children: left, waitedMs: this.options.stopWaitMs },
+      `gave up waiting for ${left.length} children: ${left.map((c) => c.child).join(', ')}`,
+    );
   }
 
   private async launch(r: ChildRecord): Promise<void> {

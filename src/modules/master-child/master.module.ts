@@ -80,6 +80,8 @@ export function childBaseEnv(p: PlatformSettings, s: MasterSettings): Record<str
           advertiseAddr: advertiseAddrOf(s, boot.platform),
           childSeed: s.childSeed,
           childBatchSize: s.childBatchSize,
+          // The rest of the budget closes the listeners, the clients and the database after the children.
+          stopWaitMs: Math.floor((boot.platform.shutdownGraceMs * 3) / 4),
         };
       },
     },
