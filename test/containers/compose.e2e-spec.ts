@@ -125,9 +125,12 @@ if (!engine) {
     }, 20 * MINUTE);
 
     afterAll(async () => {
-      await project?.stopHealthchecks();
-      await project?.removeAll();
-      project?.disposeDir();
+      try {
+        await project?.stopHealthchecks();
+        await project?.removeAll();
+      } finally {
+        project?.disposeDir(); // even when the engine went away: the run's temporary directory must end empty
+      }
       const seconds = Math.round((Date.now() - suiteStarted) / 1000);
       console.log(
         [

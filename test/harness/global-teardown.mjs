@@ -4,8 +4,11 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** What the run itself puts in its temporary directory: the embedded server's data and binaries. */
-const OWN = new Set(['run-postgres', 'polyrole-postgres', 'polyrole-skips.jsonl']);
+/**
+ * What the run itself puts in its temporary directory: the embedded server's data and binaries, the skips list,
+ * and Node's compile cache, which every role process started here fills (a cache, shared on purpose).
+ */
+const OWN = new Set(['run-postgres', 'polyrole-postgres', 'polyrole-skips.jsonl', 'node-compile-cache']);
 
 function readSkips(dir) {
   const file = join(dir, 'polyrole-skips.jsonl');
