@@ -184,4 +184,14 @@ describe.each(TOPOLOGIES)('traces in the console, %s topology', (kind) => {
     expect(rows.filter((r) => r.status === 'error').length).toBeGreaterThan(0);
     expect(problems).toEqual({ consoleErrors: [], failedRequests: [] });
   });
+
+  it("records none of the console's own reads of the roles (/about, /metrics every 2 s): they carry an unsampled context", async () => {
+    await page.locator('#roles tr[data-role="exchange"][data-state="up"]').waitFor({ timeout: SHOWN_MS });
+    const res = await fetch(`${topo.host('exchange').url}/spans?limit=2048`);
+    const kept = (await res.json()) as { recent: Array<{ attributes: Record<string, unknown> }> };
+    expect(kept.recent.length).toBeGreaterThan(0);
+    const routes = kept.recent.map((s) => s.attributes['http.route']);
+    expect(routes).not.toContain('/about');
+    expect(routes).not.toContain('/metrics');
+  });
 });

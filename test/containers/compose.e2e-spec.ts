@@ -7,7 +7,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { grpcCall, mathHelperClient } from '../calculator/calculator.clients.js';
 import { parse } from 'yaml';
-import { factorialVectors, summationVectors } from '../../src/modules/calculator/calculator.vectors.js';
+import { factorialVectors, summationVectors } from '../calculator/calculator.vectors.js';
 import { ROLE_NAMES, roleSpec, type RoleName } from '../../src/roles/role-table.js';
 import { freeStablePort } from '../harness/ports.js';
 import { ROOT } from '../harness/topology.js';

@@ -1,6 +1,8 @@
 // The master's children: starts each through the configured spawner (answering at once, the spawn goes on in the
 // background), enforces MASTER_MAX_CHILDREN and MASTER_CHILD_TIMEOUT_MS, records how each one ended, and stops
 // every child it started when the master shuts down, while the TCP listener still takes their last reports.
+import { SpanKind, context, type Context } from '@opentelemetry/api';
+import { failSpan, platformTracer, traceparentOf } from '../../platform/tracing/tracing.js';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Clock } from '../../platform/clock.js';
@@ -113,6 +115,8 @@ interface ChildRecord {
   timer?: NodeJS.Timeout;
   /** Resolves once the child has ended (or could not be started). */
   ended: Promise<void>;
+  /** The context of the request that created it: its spawn span (and so the child) join that trace. */
+  context: Context;
 }
 
 function isActive(r: ChildRecord): boolean {
@@ -177,6 +181,7 @@ export class ChildrenService implements BeforeApplicationShutdown {
       createdAt: now,
       stderrTail: '',
       ended: new Promise<void>((resolve) => (markEnded = resolve)),
+      context: context.active(),
     };
     this.children.set(id, record);
     this.prune();
@@ -272,6 +277,14 @@ export class ChildrenService implements BeforeApplicationShutdown {
     r.timer = setTimeout(() => this.timeOut(r), this.options.childTimeoutMs);
     r.timer.unref?.();
     let handle: ChildHandle;
+    const span = platformTracer().startSpan(
+      'spawn child',
+      {
+        kind: SpanKind.INTERNAL,
+        attributes: { 'polyrole.child.id': r.id, 'polyrole.spawner': this.spawner.kind },
+      },
+      r.context,
+    );
     try {
       handle = await this.spawner.spawn({
         id: r.id,
@@ -283,12 +296,16 @@ export class ChildrenService implements BeforeApplicationShutdown {
           masterAddr: this.options.advertiseAddr,
           seed: r.seed,
           batchSize: this.options.childBatchSize,
+          traceparent: traceparentOf(span),
         }),
       });
     } catch (err) {
+      failSpan(span, 'spawn_failed', true, (err as Error).message);
+      span.end();
       this.finish(r, { exitCode: null, error: (err as Error).message });
       return;
     }
+    span.end();
     r.handle = handle;
     r.startedAt = this.clock.now();
     if (r.heard) r.status = 'running';

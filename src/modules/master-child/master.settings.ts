@@ -150,6 +150,8 @@ export type MasterSettings = SettingsOf<typeof masterSettings>;
 export const childSettings = defineSettings(
   {
     id: { env: 'CHILD_ID', parse: str({ pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/ }) },
+    /** The spawn's W3C traceparent: the child's reports join that trace (a malformed one starts a new trace). */
+    traceparent: { env: 'TRACEPARENT', optional: true, parse: str() },
     min: { env: 'CHILD_MIN', default: 0, parse: int({ min: 0 }) },
     max: { env: 'CHILD_MAX', default: DEFAULT_MASTER_RANGE, parse: int({ min: 1, max: 2 ** 31 - 1 }) },
     count: { env: 'CHILD_COUNT', default: 1000, parse: int({ min: 0, max: 1_000_000_000 }) },

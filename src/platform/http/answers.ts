@@ -6,7 +6,7 @@
 // edge records an answer instead where it is handed over: the route wrapper once the handler has sent it, and
 // sendProblem() for the answers no handler gives (not found, body errors, the router's own errors, shutdown). The
 // request's server span starts and ends at the same two places.
-import { SpanStatusCode, type Span } from '@opentelemetry/api';
+import { SpanStatusCode, isSpanContextValid, type Span } from '@opentelemetry/api';
 import {
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
@@ -82,6 +82,22 @@ function record(req: FastifyRequest, reply: FastifyReply): void {
   }
   observeHttp(req.method, req.routeOptions?.url ?? 'unmatched', status, ms / 1000);
   if (accessLogEnabled()) {
-    log.info({ requestId: req.id, method: req.method, url: req.url, status, ms }, 'request completed');
+    // Written once the handler's context is gone: the trace ids come from the request's span itself.
+    const ids = span?.spanContext();
+    const traced = ids && isSpanContextValid(ids);
+    log.info(
+      traced
+        ? {
+            requestId: req.id,
+            method: req.method,
+            url: req.url,
+            status,
+            ms,
+            trace_id: ids.traceId,
+            span_id: ids.spanId,
+          }
+        : { requestId: req.id, method: req.method, url: req.url, status, ms },
+      'request completed',
+    );
   }
 }

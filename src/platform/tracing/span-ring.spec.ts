@@ -119,6 +119,22 @@ describe(SpanRing.name, () => {
     expect(names(ring.query().slowest)).toEqual(['after that', 'much later']);
   });
 
+  it('never gives a place among the slowest to an operations request (readiness, metrics, the console), only to the ring', () => {
+    const { ring, tracer } = traced({ capacity: 8, slowest: 4 });
+    const server = { kind: SpanKind.SERVER, ms: 900 };
+    span(tracer, 'GET /health/ready', { ...server, attributes: { 'http.route': '/health/ready' } });
+    span(tracer, 'GET /spans', { ...server, attributes: { 'http.route': '/spans' } });
+    span(tracer, 'platform.ping', { ...server, attributes: { 'rpc.method': 'platform.ping' } });
+    span(tracer, 'GET /aboutface', { ...server, ms: 20, attributes: { 'http.route': '/aboutface' } });
+    span(tracer, 'POST /transaction/transaction', {
+      kind: SpanKind.SERVER,
+      ms: 10,
+      attributes: { 'http.route': '/transaction/transaction' },
+    });
+    expect(names(ring.query().slowest)).toEqual(['GET /aboutface', 'POST /transaction/transaction']);
+    expect(ring.query().recent).toHaveLength(5);
+  });
+
   it('counts only entry spans (no local parent, or server side) as slow, and a trace once', () => {
     const { ring, tracer } = traced({ capacity: 8, slowest: 4 });
     const root = tracer.startSpan('POST /transaction/transaction', {
