@@ -32,7 +32,7 @@ import {
 } from '../platform/logging/logger.js';
 import { startDefaultMetrics } from '../platform/metrics/metrics.js';
 import { JOB, type Job, type ModulePart } from '../platform/part.js';
-import { platformSettings } from '../platform/platform.settings.js';
+import { platformSettings, rpcPlaintextProblem, rpcPlaintextWarning } from '../platform/platform.settings.js';
 import { PlatformModule } from '../platform/platform.module.js';
 import { Lifecycle } from '../platform/shutdown/lifecycle.js';
 import { RpcServer } from '../platform/transport/rpc-server.js';
@@ -73,6 +73,11 @@ function peerSetting(part: PartName) {
     env,
     schema: { addresses: { env, default: [{ host: role, port: 4000 }], parse: hostPortList() } },
   };
+}
+
+/** Whether the process opens a Nest TCP listener or calls a peer over one (in-process calls are not TCP). */
+function usesNestTcp(parts: ModulePart[], peers: ReadonlyMap<string, PeerTarget>): boolean {
+  return peers.size > 0 || parts.some((p) => (p.serves?.length ?? 0) > 0);
 }
 
 export interface Resolved {
@@ -130,8 +135,11 @@ export async function resolveBoot(env: Record<string, string | undefined>): Prom
       }
     }
   }
-  if (problems.length > 0) throw new BootError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
-  const platform = values.get(platformSettings) as BootContext['platform'];
+  const platform = values.get(platformSettings) as BootContext['platform'] | undefined;
+  const plaintext = platform && rpcPlaintextProblem(platform, usesNestTcp(parts, peers));
+  if (plaintext) problems.push(plaintext);
+  if (problems.length > 0 || !platform)
+    throw new BootError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   const boot = new BootContext(roles, parts, platform, values, peers, platform.databaseUrl, version());
   return { roles, parts, boot };
 }
@@ -159,6 +167,8 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
   });
   startDefaultMetrics(boot.roleLabel);
   const log = createLogger('boot');
+  const insecure = rpcPlaintextWarning(platform, usesNestTcp(parts, boot.peers));
+  if (insecure) log.warn({ setting: 'RPC_INSECURE_PLAINTEXT' }, insecure);
   const started = Date.now();
 
   let stopEmbedded: (() => Promise<void>) | undefined;
