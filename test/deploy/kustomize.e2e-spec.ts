@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { makeRoleCerts } from '../../docker/certs/role-certs.js';
+import { makeRoleCerts } from '../../src/roles/certs/role-certs.js';
 import { ensureCommand } from '../harness/tools.js';
 import { DEPLOYED_ROLES, type Manifest, renderKustomize, repoRoot, spec } from './deploy-files.util.js';
 

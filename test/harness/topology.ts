@@ -8,7 +8,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALL_ROLES, ROLE_TABLE, type RoleName } from '../../src/roles/role-table.js';
-import { makeCa, makeRoleCert, type KeyPair } from '../../docker/certs/role-certs.js';
+import { makeCa, makeRoleCert, type KeyPair } from '../../src/roles/certs/role-certs.js';
 import { freshDatabase } from './database.js';
 import { freePort } from './ports.js';
 

@@ -10,7 +10,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type KeyPair, makeCa } from '../../docker/certs/role-certs.js';
+import { type KeyPair, makeCa } from '../../src/roles/certs/role-certs.js';
 
 export interface RecordedRequest {
   method: string;

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, timeout } from 'rxjs';
-import { makeCa, makeRoleCert, makeRoleCerts, type KeyPair } from '../../docker/certs/role-certs.js';
+import { makeCa, makeRoleCert, makeRoleCerts, type KeyPair } from '../../src/roles/certs/role-certs.js';
 import { ensureCommand } from '../harness/tools.js';
 import { Topology, type RoleProcess } from '../harness/topology.js';
 import { get, post, secrets, tokenOf, until, users } from '../payments/payments.fixtures.js';

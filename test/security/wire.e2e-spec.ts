@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import pg from 'pg';
-import { makeCa, makeRoleCert } from '../../docker/certs/role-certs.js';
+import { makeCa, makeRoleCert } from '../../src/roles/certs/role-certs.js';
 import { secrets } from '../payments/payments.fixtures.js';
 import { testClientTls, Topology, type RoleProcess } from '../harness/topology.js';
 

@@ -108,8 +108,15 @@ export const masterSettings = defineSettings(
     /** The child's own certificate and key under RPC_TLS=mutual (it calls as role child), as paths the child sees. */
     childTlsCert: { env: 'MASTER_CHILD_TLS_CERT', optional: true, parse: str({ minLength: 1 }) },
     childTlsKey: { env: 'MASTER_CHILD_TLS_KEY', optional: true, parse: str({ minLength: 1 }) },
-    /** Docker spawner: the host directory holding them, bound into each child at the certificate's directory. */
-    childTlsDir: { env: 'MASTER_CHILD_TLS_DIR', optional: true, parse: str({ pattern: /^\// }) },
+    /**
+     * Docker spawner: the host directory (absolute) or named volume holding them, mounted into each child at the
+     * certificate's directory.
+     */
+    childTlsDir: {
+      env: 'MASTER_CHILD_TLS_DIR',
+      optional: true,
+      parse: str({ pattern: /^(\/|[A-Za-z0-9][A-Za-z0-9_.-]+$)/ }),
+    },
     /** Kubernetes spawner: the Secret holding them, mounted in each child Job at the certificate's directory. */
     childTlsSecret: {
       env: 'MASTER_CHILD_TLS_SECRET',
