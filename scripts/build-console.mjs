@@ -1,5 +1,5 @@
 // Bundles the operations console's page (src/roles/console/ui) into dist/roles/console/ui with esbuild: one
-// script and one stylesheet, served by every role itself (no CDN). Run by `npm run build` after tsc.
+// script, one stylesheet and the icon, served by every role itself (no CDN). Run by `npm run build` after tsc.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,5 +19,5 @@ await build({
   target: ['chrome120', 'firefox120', 'safari16'],
   logLevel: 'warning',
 });
-copyFileSync(join(source, 'index.html'), join(target, 'index.html'));
+for (const file of ['index.html', 'favicon.svg']) copyFileSync(join(source, file), join(target, file));
 console.log('built console -> dist/roles/console/ui');

@@ -1,14 +1,17 @@
 // Boots the roles named by ROLE: resolves and validates every setting the booted parts need, starts the
-// database (embedded when DATABASE_URL is unset), opens exactly the role's listeners and owns graceful shutdown.
+// database (embedded when DATABASE_URL is unset), opens exactly the role's listeners and registers each resource
+// with the shutdown sequence as it opens.
 import 'reflect-metadata';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
 import { BootContext, type PeerTarget } from '../platform/boot-context.js';
 import { hostPortList } from '../platform/config/parsers.js';
@@ -18,14 +21,14 @@ import {
   type SettingsSchema,
   type SettingsSource,
 } from '../platform/config/settings.js';
-import { Database, createDataSource, openDatabase } from '../platform/database/database.js';
+import { createDataSource, openDatabase } from '../platform/database/database.js';
 import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js';
 import { configureHttpEdge, dropIdleAdapterHooks, fastifyOptions } from '../platform/http/http-edge.js';
 import { unmarkedRoutes } from '../platform/http/route-access.check.js';
 import {
+  type AppLogger,
   configureRootLogger,
   createLogger,
-  flushLogs,
   NestPinoLogger,
   prettyDestination,
   prettyLogs,
@@ -35,6 +38,7 @@ import { JOB, type Job, type ModulePart } from '../platform/part.js';
 import { platformSettings, rpcPlaintextProblem, rpcPlaintextWarning } from '../platform/platform.settings.js';
 import { PlatformModule } from '../platform/platform.module.js';
 import { Lifecycle } from '../platform/shutdown/lifecycle.js';
+import { ShutdownSequence } from '../platform/shutdown/shutdown-sequence.js';
 import { RpcServer } from '../platform/transport/rpc-server.js';
 import { RpcHub } from '../platform/transport/rpc-hub.js';
 import { RpcRegistry } from '../platform/transport/rpc-registry.js';
@@ -145,17 +149,43 @@ export async function resolveBoot(env: Record<string, string | undefined>): Prom
 }
 
 export async function bootstrap(env: Record<string, string | undefined>): Promise<void> {
-  let resolved: Resolved;
+  const { parts, boot } = await resolveOrExit(env);
+  const log = await startLogsAndMetrics(boot);
+  const insecure = rpcPlaintextWarning(boot.platform, usesNestTcp(parts, boot.peers));
+  if (insecure) log.warn({ setting: 'RPC_INSECURE_PLAINTEXT' }, insecure);
+  const started = Date.now();
+  const shutdown = new ShutdownSequence({ graceMs: boot.platform.shutdownGraceMs, log });
   try {
-    resolved = await resolveBoot(env);
-  } catch (e) {
-    if (e instanceof BootError) {
-      process.stderr.write(`${e.message}\n`);
-      process.exit(1);
-    }
-    throw e;
+    const dataSource = await startDatabase(parts, boot, shutdown, log);
+    const { app, rpcServer } = await createApp(parts, boot, dataSource, shutdown);
+    const ports = await openListeners(app, rpcServer, boot, shutdown, log);
+    log.info(
+      { roles: boot.roles, modules: parts.map((p) => p.name), ...ports, bootMs: Date.now() - started },
+      'ready',
+    );
+    const job = parts.some((p) => p.job) ? app.get<Job>(JOB) : undefined;
+    prepareShutdown(app, boot, shutdown, job);
+    process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+    if (job) await runJob(job, shutdown, log);
+  } catch (err) {
+    if (err instanceof BootError) log.fatal(err.message);
+    else log.fatal({ err }, 'boot failed');
+    process.stderr.write(`boot failed: ${(err as Error).message}\n`);
+    await shutdown.run('boot failed', 1);
   }
-  const { parts, boot } = resolved;
+}
+
+async function resolveOrExit(env: Record<string, string | undefined>): Promise<Resolved> {
+  try {
+    return await resolveBoot(env);
+  } catch (e) {
+    if (!(e instanceof BootError)) throw e;
+    process.stderr.write(`${e.message}\n`);
+    process.exit(1);
+  }
+}
+
+async function startLogsAndMetrics(boot: BootContext): Promise<AppLogger> {
   const platform = boot.platform;
   configureRootLogger({
     role: boot.roleLabel,
@@ -166,165 +196,136 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
     accessLog: platform.logAccess,
   });
   startDefaultMetrics(boot.roleLabel);
-  const log = createLogger('boot');
-  const insecure = rpcPlaintextWarning(platform, usesNestTcp(parts, boot.peers));
-  if (insecure) log.warn({ setting: 'RPC_INSECURE_PLAINTEXT' }, insecure);
-  const started = Date.now();
+  return createLogger('boot');
+}
 
-  let stopEmbedded: (() => Promise<void>) | undefined;
-  let dataSource: DataSource | undefined;
+/** The parts' tables, on DATABASE_URL or an embedded server; undefined for a role that owns no tables. */
+async function startDatabase(
+  parts: ModulePart[],
+  boot: BootContext,
+  shutdown: ShutdownSequence,
+  log: AppLogger,
+): Promise<DataSource | undefined> {
   const entities = parts.flatMap((p) => (p.entities ?? []) as Function[]);
   const migrations = parts.flatMap((p) => (p.migrations ?? []) as Function[]);
-  const needsDatabase = entities.length > 0 || migrations.length > 0;
-
-  try {
-    if (needsDatabase) {
-      let url = platform.databaseUrl;
-      if (!url) {
-        const pg = await startEmbeddedPostgres({
-          dataDir: resolve(platform.dataDir, 'postgres'),
-          log: (m) => log.info(m),
-        });
-        url = pg.url;
-        stopEmbedded = pg.stop;
-      }
-      dataSource = await createDataSource({
-        url,
-        entities,
-        migrations,
-        applicationName: `polyrole:${boot.roleLabel}`,
-      });
-      const ran = await openDatabase(dataSource);
-      if (ran.length) log.info({ migrations: ran }, 'migrations applied');
-    }
-
-    const app = await NestFactory.create<NestFastifyApplication>(
-      rootModule(parts, boot, dataSource),
-      new FastifyAdapter(fastifyOptions(platform.httpBodyLimit, platform.trustedProxies)),
-      // JSON bodies keep Fastify's own parser (configureHttpEdge() registers the form parser Nest would add).
-      { logger: new NestPinoLogger(), abortOnError: false, bodyParser: false },
-    );
-    configureHttpEdge(app, { bodyLimit: platform.httpBodyLimit });
-    const fastify = app.getHttpAdapter().getInstance();
-    let httpPort = platform.httpPort;
-    fastify.addHook('onClose', (_i, done) => {
-      log.info(`closed http listener :${httpPort}`);
-      done();
+  if (entities.length === 0 && migrations.length === 0) return undefined;
+  let url = boot.platform.databaseUrl;
+  if (!url) {
+    const pg = await startEmbeddedPostgres({
+      dataDir: resolve(boot.platform.dataDir, 'postgres'),
+      log: (m) => log.info(m),
     });
-
-    const servesRpc = parts.some((p) => (p.serves?.length ?? 0) > 0);
-    let tcpClosed: Promise<void> = Promise.resolve();
-    const rpcServer = servesRpc
-      ? new RpcServer({
-          host: platform.tcpHost,
-          port: platform.tcpPort,
-          tlsOptions: serverTlsOptions(platform),
-          callers: platform.rpcTls === 'mutual' ? callerPolicy(parts) : undefined,
-          maxMessageBytes: platform.rpcMaxMessageBytes,
-        })
-      : undefined;
-    if (rpcServer) app.connectMicroservice<MicroserviceOptions>({ strategy: rpcServer });
-
-    const docs = new DocumentBuilder()
-      .setTitle(`polyrole — ${boot.roleLabel}`)
-      .setDescription(`Modules: ${parts.map((p) => p.name).join(', ')}`)
-      .setVersion(boot.version)
-      .build();
-    SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, docs));
-
-    await app.init();
-    await dropIdleAdapterHooks(app);
-    const unmarked = unmarkedRoutes(app);
-    if (unmarked.length > 0)
-      throw new BootError(`Routes without @Public() or @Protected(): ${unmarked.join(', ')}`);
-
-    const hub = app.get(RpcHub);
-    await hub.start();
-    if (rpcServer) {
-      const registry = app.get(RpcRegistry);
-      rpcServer.useHandlers((pattern) => registry.get(pattern));
-      await app.startAllMicroservices();
-      const tcp = app.getMicroservices()[0].unwrap<Server>();
-      tcpClosed = new Promise((done) =>
-        tcp.once('close', () => {
-          log.info(`closed tcp listener :${platform.tcpPort}`);
-          done();
-        }),
-      );
-    }
-    await app.listen(platform.httpPort, platform.httpHost);
-    httpPort = (fastify.server.address() as { port: number }).port; // HTTP_PORT=0 (children) binds a free port
-    log.info(
-      {
-        roles: boot.roles,
-        modules: parts.map((p) => p.name),
-        http: httpPort,
-        ...(servesRpc ? { tcp: platform.tcpPort } : {}),
-        bootMs: Date.now() - started,
-      },
-      'ready',
-    );
-
-    const lifecycle = app.get(Lifecycle);
-    const database = app.get(Database);
-    const job = parts.some((p) => p.job) ? app.get<Job>(JOB) : undefined;
-    let shuttingDown = false;
-
-    const shutdown = async (reason: string, code: number) => {
-      if (shuttingDown) return;
-      shuttingDown = true;
-      lifecycle.beginShutdown();
-      log.info({ reason }, 'shutdown started');
-      const force = setTimeout(() => {
-        log.error({ graceMs: platform.shutdownGraceMs }, 'shutdown grace period exceeded; exiting');
-        void flushLogs(200).finally(() => process.exit(1));
-      }, platform.shutdownGraceMs);
-      force.unref();
-      try {
-        if (job && reason !== 'job finished') await job.stop();
-        if (platform.shutdownDrainDelayMs > 0)
-          await new Promise((r) => setTimeout(r, platform.shutdownDrainDelayMs));
-        await app.close();
-        await tcpClosed;
-        await hub.close();
-        await database.close();
-        if (stopEmbedded) {
-          await stopEmbedded();
-          log.info('stopped embedded postgres');
-        }
-        log.info({ exitCode: code }, 'shutdown complete');
-        await flushLogs();
-        process.exit(code);
-      } catch (err) {
-        log.error({ err }, 'shutdown failed');
-        await flushLogs();
-        process.exit(1);
-      }
-    };
-    process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
-    process.once('SIGINT', () => void shutdown('SIGINT', 0));
-    process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
-    process.on('uncaughtException', (err) => {
-      log.fatal({ err }, 'uncaught exception');
-      void shutdown('uncaught exception', 1);
-    });
-
-    if (job) {
-      const code = await job.run().catch((err) => {
-        log.error({ err }, 'job failed');
-        return 1;
-      });
-      await shutdown('job finished', code);
-    }
-  } catch (err) {
-    if (err instanceof BootError) log.fatal(err.message);
-    else log.fatal({ err }, 'boot failed');
-    process.stderr.write(`boot failed: ${(err as Error).message}\n`);
-    await dataSource?.destroy().catch(() => undefined);
-    await stopEmbedded?.().catch(() => undefined);
-    await flushLogs();
-    process.exit(1);
+    shutdown.add('embedded postgres', pg.stop);
+    url = pg.url;
   }
+  const dataSource = await createDataSource({
+    url,
+    entities,
+    migrations,
+    applicationName: `polyrole:${boot.roleLabel}`,
+  });
+  shutdown.add('database pool', async () => {
+    if (dataSource.isInitialized) await dataSource.destroy();
+  });
+  const ran = await openDatabase(dataSource);
+  if (ran.length) log.info({ migrations: ran }, 'migrations applied');
+  return dataSource;
+}
+
+/** The Nest application on Fastify, with the RPC server attached when a part serves patterns, and its docs. */
+async function createApp(
+  parts: ModulePart[],
+  boot: BootContext,
+  dataSource: DataSource | undefined,
+  shutdown: ShutdownSequence,
+): Promise<{ app: NestFastifyApplication; rpcServer?: RpcServer }> {
+  const platform = boot.platform;
+  const app = await NestFactory.create<NestFastifyApplication>(
+    rootModule(parts, boot, dataSource),
+    new FastifyAdapter(fastifyOptions(platform.httpBodyLimit, platform.trustedProxies)),
+    // JSON bodies keep Fastify's own parser (configureHttpEdge() registers the form parser Nest would add).
+    { logger: new NestPinoLogger(), abortOnError: false, bodyParser: false },
+  );
+  // Registered before the application: the clients outlive its shutdown hooks, which may still call other roles.
+  const hub = app.get(RpcHub);
+  shutdown.add('rpc clients', () => hub.close());
+  configureHttpEdge(app, { bodyLimit: platform.httpBodyLimit });
+  let rpcServer: RpcServer | undefined;
+  if (parts.some((p) => (p.serves?.length ?? 0) > 0)) {
+    rpcServer = new RpcServer({
+      host: platform.tcpHost,
+      port: platform.tcpPort,
+      tlsOptions: serverTlsOptions(platform),
+      callers: platform.rpcTls === 'mutual' ? callerPolicy(parts) : undefined,
+      maxMessageBytes: platform.rpcMaxMessageBytes,
+    });
+    app.connectMicroservice<MicroserviceOptions>({ strategy: rpcServer });
+  }
+  const docs = new DocumentBuilder()
+    .setTitle(`polyrole — ${boot.roleLabel}`)
+    .setDescription(`Modules: ${parts.map((p) => p.name).join(', ')}`)
+    .setVersion(boot.version)
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, docs));
+
+  await app.init();
+  await dropIdleAdapterHooks(app);
+  const unmarked = unmarkedRoutes(app);
+  if (unmarked.length > 0)
+    throw new BootError(`Routes without @Public() or @Protected(): ${unmarked.join(', ')}`);
+  await hub.start();
+  return { app, rpcServer };
+}
+
+/** Opens the TCP listener (when the role serves patterns), then HTTP; closing the application closes both. */
+async function openListeners(
+  app: NestFastifyApplication,
+  rpcServer: RpcServer | undefined,
+  boot: BootContext,
+  shutdown: ShutdownSequence,
+  log: AppLogger,
+): Promise<{ http: number; tcp?: number }> {
+  const platform = boot.platform;
+  let tcpClosed = Promise.resolve();
+  if (rpcServer) {
+    const registry = app.get(RpcRegistry);
+    rpcServer.useHandlers((pattern) => registry.get(pattern));
+    await app.startAllMicroservices();
+    const tcp = app.getMicroservices()[0].unwrap<Server>();
+    tcpClosed = once(tcp, 'close').then(() => log.info(`closed tcp listener :${platform.tcpPort}`));
+  }
+  shutdown.add('application', async () => {
+    await app.close();
+    await tcpClosed;
+  });
+  await app.listen(platform.httpPort, platform.httpHost);
+  const fastify = app.getHttpAdapter().getInstance();
+  const http = (fastify.server.address() as { port: number }).port; // HTTP_PORT=0 (children) binds a free port
+  fastify.server.once('close', () => log.info(`closed http listener :${http}`));
+  return rpcServer ? { http, tcp: platform.tcpPort } : { http };
+}
+
+/** Readiness turns false first, then the drain delay, then a running job stops, then the resources close. */
+function prepareShutdown(
+  app: NestFastifyApplication,
+  boot: BootContext,
+  shutdown: ShutdownSequence,
+  job: Job | undefined,
+): void {
+  const lifecycle = app.get(Lifecycle);
+  const drainMs = boot.platform.shutdownDrainDelayMs;
+  shutdown.onBegin(() => lifecycle.beginShutdown());
+  if (drainMs > 0) shutdown.onBegin(() => delay(drainMs));
+  if (job) shutdown.add('job', () => job.stop());
+  shutdown.handleSignals();
+}
+
+async function runJob(job: Job, shutdown: ShutdownSequence, log: AppLogger): Promise<void> {
+  const code = await job.run().catch((err) => {
+    log.error({ err }, 'job failed');
+    return 1;
+  });
+  await shutdown.run('job finished', code);
 }
 
 function rootModule(

@@ -11,11 +11,16 @@ const routes: Array<{ method: 'get' | 'post' | 'delete'; path: string }> = [
   { method: 'get', path: '/console/assets/console.js' },
   { method: 'get', path: '/console/api/deployment' },
   { method: 'get', path: '/console/api/panels' },
+  { method: 'get', path: '/console/api/traces' },
+  { method: 'get', path: '/console/api/traces?edge=transaction->psp' },
+  { method: 'get', path: '/console/api/traces/4bf92f3577b34da6a3ce929d0e0e4736' },
   { method: 'get', path: '/console/api/streams/exchange' },
   { method: 'post', path: '/console/api/master/children' },
   { method: 'delete', path: '/console/api/master/children/c1-x' },
   { method: 'post', path: '/console/session' },
   { method: 'get', path: '/transaction/stats' },
+  { method: 'get', path: '/spans' },
+  { method: 'get', path: '/spans?traceId=4bf92f3577b34da6a3ce929d0e0e4736' },
 ];
 
 describe('operations console access with NODE_ENV=production', () => {
@@ -103,6 +108,43 @@ describe('operations console access with NODE_ENV=production', () => {
       .expect(200);
     for (const body of [page.text, script.text, JSON.stringify(view.body), JSON.stringify(panels.body)])
       expect(body).not.toContain(consoleToken);
+  });
+
+  it("reads each role's spans with the token: the traces view has an answer from every process, none refused", async () => {
+    const bearer = `Bearer ${consoleToken}`;
+    for (const target of [guarded, guardedTopology.get('payments')]) {
+      const spans = await request(target.url).get('/spans?limit=5').set('authorization', bearer).expect(200);
+      expect(spans.body).toEqual(
+        expect.objectContaining({ tracing: expect.any(Boolean), recent: expect.any(Array), slowest: [] }),
+      );
+    }
+    const traces = await request(guarded.url)
+      .get('/console/api/traces')
+      .set('authorization', bearer)
+      .expect(200);
+    expect(traces.body.errors).toEqual([]);
+    const edge = await request(guarded.url)
+      .get('/console/api/traces?edge=transaction->psp')
+      .set('authorization', bearer)
+      .expect(200);
+    expect(edge.body.edge).toEqual({ from: 'transaction', to: 'psp', methods: ['psp'] });
+    expect(edge.body.errors).toEqual([]);
+  });
+
+  it.each([
+    '/spans?traceId=not-a-trace',
+    '/spans?traceId=00000000000000000000000000000000',
+    '/spans?limit=0',
+    '/spans?limit=99999',
+    '/spans?rpcMethod=a%20b',
+    '/spans?peer=',
+    '/console/api/traces/NOT-A-TRACE',
+    '/console/api/traces?edge=psp->transaction',
+    '/console/api/traces?edge=nonsense',
+  ])('answers %s, with the token, with a 400 problem', async (path) => {
+    const res = await request(guarded.url).get(path).set('authorization', `Bearer ${consoleToken}`);
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
   });
 
   it('gives a browser a session cookie for the token, which opens the console but does not hold the token', async () => {

@@ -106,10 +106,12 @@ describe.each(TOPOLOGIES)('operations console, %s topology', (kind) => {
     const res = await request(served.url).get('/console').expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/html/);
     const refs = [...res.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
-    expect(refs.filter((r) => !r.startsWith('data:'))).toEqual([
+    expect(refs).toEqual([
+      '/console/assets/favicon.svg',
       '/console/assets/console.css',
       '/console/assets/console.js',
     ]);
+    await request(served.url).get('/console/assets/favicon.svg').expect(200).expect('content-type', /svg/);
     await request(served.url)
       .get('/console/assets/console.js')
       .expect(200)

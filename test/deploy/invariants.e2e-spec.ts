@@ -393,7 +393,7 @@ describe('k8s/ against the role table', () => {
   });
 
   it('bounds every container: CPU and memory requested and limited, requests within the limits', () => {
-    // A role idles at about 150 MB resident (README, benchmarks): its memory limit must leave room above that.
+    // A role idles at about 150 MB resident (docs/performance.md): its memory limit must leave room above that.
     const idleRssBytes = 150 * 1024 ** 2;
     for (const w of [...byRole.values(), ...ofKind('StatefulSet')]) {
       for (const c of podSpec(w).containers) {

@@ -2,14 +2,11 @@
 // Migrations run at boot under an advisory lock, so replicas starting together do not race.
 import { Injectable } from '@nestjs/common';
 import type { DataSource, DataSourceOptions } from 'typeorm';
-import { createLogger } from '../logging/logger.js';
 
 const MIGRATION_LOCK = 7_277_001;
 
 @Injectable()
 export class Database {
-  private readonly log = createLogger('database');
-
   constructor(readonly dataSource: DataSource | undefined) {}
 
   get enabled(): boolean {
@@ -24,13 +21,6 @@ export class Database {
 
   async ping(): Promise<void> {
     await this.source.query('SELECT 1');
-  }
-
-  async close(): Promise<void> {
-    if (this.dataSource?.isInitialized) {
-      await this.dataSource.destroy();
-      this.log.info('closed database pool');
-    }
   }
 }
 

@@ -1,70 +1,52 @@
-// The request id (and anything else per request) follows the async call chain, across HTTP and RPC handlers.
-import { promiseHooks } from 'node:v8';
+// The request id (and anything else per request) follows the async call chain, across HTTP and RPC handlers. The
+// store is OpenTelemetry's context: one AsyncLocalStorage, so spans, user code calling `@opentelemetry/api` and the
+// platform all see the same request.
+import { context, createContextKey, type Context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { timeOrderedUuid } from '../ids.js';
 
 export interface RequestContext {
   requestId: string;
 }
 
-/**
- * A store that follows promises: run() makes it current for a synchronous call, every promise created meanwhile
- * remembers it, and the reactions of that promise (the code after an `await`, a `.then` callback) run with it again.
- * Callback APIs (timers, emitters, nextTick) are not followed: code that hands a callback over and needs the store in
- * it wraps the callback with bind().
- *
- * Hand-written instead of AsyncLocalStorage because on Node 20 that one runs an async_hooks init hook for every
- * async resource the process creates (each nextTick, timer, parser resource, HTTP/2 stream), whether or not a store is
- * current; measured, that is 9% of the CPU of a `POST /exchange` and 14% of a gRPC call. V8's promise hooks cost
- * only where promises are made, and the hot paths make none for a synchronous handler.
+const REQUEST = createContextKey('polyrole.request');
+
+/*
+ * Registered once per process, when the platform first loads. If something registered its own manager before (an
+ * APM agent preloaded with --import), that one is kept: the platform reads and writes through the API either way.
+ * On Node 24 AsyncLocalStorage runs on AsyncContextFrame, which costs only where a context is entered and where an
+ * async resource captures it, not an async_hooks round for every resource the process makes (Node 20's cost).
  */
-export class PromiseContext<T> {
-  private current: T | undefined;
-  /** What was current before each reaction that is running now (V8 pairs every before with an after). */
-  private readonly saved: Array<T | undefined> = [];
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 
-  constructor() {
-    const key = Symbol('promise context');
-    promiseHooks.createHook({
-      init: (promise: Promise<unknown>) => {
-        if (this.current !== undefined) (promise as unknown as Record<symbol, T>)[key] = this.current;
-      },
-      before: (promise: Promise<unknown>) => {
-        this.saved.push(this.current);
-        this.current = (promise as unknown as Record<symbol, T | undefined>)[key];
-      },
-      after: () => {
-        this.current = this.saved.pop();
-      },
-    });
-  }
-
-  /** Runs `fn` with `store` current; promises it creates carry the store into their reactions. */
-  run<R>(store: T, fn: () => R): R {
-    const previous = this.current;
-    this.current = store;
-    try {
-      return fn();
-    } finally {
-      this.current = previous;
-    }
-  }
-
-  getStore(): T | undefined {
-    return this.current;
-  }
-
-  /** `fn` made to run with the store current now, wherever it is called from later. */
-  bind<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
-    const store = this.current;
-    if (store === undefined) return fn;
-    return (...args: A) => this.run(store, () => fn(...args));
-  }
+/** The request a context belongs to, if any. */
+export function requestOf(ctx: Context): RequestContext | undefined {
+  return ctx.getValue(REQUEST) as RequestContext | undefined;
 }
 
-export const requestContext = new PromiseContext<RequestContext>();
+/** `ctx` with `store` as its request. */
+export function withRequest(ctx: Context, store: RequestContext): Context {
+  return ctx.setValue(REQUEST, store);
+}
+
+export const requestContext = {
+  /** Runs `fn` with `store` as the current request (on top of the current context: a span stays the parent). */
+  run<R>(store: RequestContext, fn: () => R): R {
+    return context.with(context.active().setValue(REQUEST, store), fn);
+  },
+
+  getStore(): RequestContext | undefined {
+    return context.active().getValue(REQUEST) as RequestContext | undefined;
+  },
+
+  /** `fn` made to run with the context current now, wherever it is called from later. */
+  bind<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+    return context.bind(context.active(), fn);
+  },
+};
 
 export function currentRequestId(): string | undefined {
-  return requestContext.getStore()?.requestId;
+  return (context.active().getValue(REQUEST) as RequestContext | undefined)?.requestId;
 }
 
 /** Time-ordered, so request ids sort by arrival and index cheaply where they are stored (the event log). */

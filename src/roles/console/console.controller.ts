@@ -1,6 +1,7 @@
 // GET /console and everything the page calls: its built assets, the deployment view, the module panels, the
-// proxied live streams and the two operations (start and stop a child). Every route sits behind the operations
-// guard. In a multi-role deployment the reads and the operations go, bounded, to the role that hosts the module.
+// traces joined across roles, the proxied live streams and the two operations (start and stop a child). Every
+// route sits behind the operations guard. In a multi-role deployment the reads and the operations go, bounded,
+// to the role that hosts the module.
 import {
   Body,
   Controller,
@@ -9,6 +10,7 @@ import {
   Header,
   Param,
   Post,
+  Query,
   Req,
   Res,
   UseGuards,
@@ -28,11 +30,16 @@ import {
 } from '../../platform/http/operations.guard.js';
 import { DeploymentService, type DeploymentView } from './deployment.service.js';
 import { PanelsService, STREAMS, type Panel, type PanelPart, type StreamName } from './panels.service.js';
+import { ROLE_TABLE, type RoleName } from '../role-table.js';
+import { TRACE_ID } from './dto/spans-query.dto.js';
+import { TracesService, type TraceLists, type TraceView } from './traces.service.js';
 
 const UI = new URL('./ui/', import.meta.url);
 const ASSETS: Record<string, string> = {
   'console.js': 'text/javascript; charset=utf-8',
   'console.css': 'text/css; charset=utf-8',
+  // A file of its own: a data: URL icon is blocked by the page's Content-Security-Policy (default-src 'self').
+  'favicon.svg': 'image/svg+xml',
 };
 /** The browser's EventSource waits this long before it reconnects to a stream whose source went away. */
 const STREAM_RETRY_MS = 2000;
@@ -50,6 +57,7 @@ export class ConsoleController implements OnModuleDestroy {
     private readonly boot: BootContext,
     private readonly deployment: DeploymentService,
     private readonly panelsService: PanelsService,
+    private readonly traces: TracesService,
   ) {}
 
   private async file(name: string): Promise<Buffer> {
@@ -89,6 +97,25 @@ export class ConsoleController implements OnModuleDestroy {
   @Get('api/panels')
   panels(): Promise<Record<PanelPart, Panel>> {
     return this.panelsService.panels();
+  }
+
+  /** Recent and slowest traces across the deployment, or with ?edge=from->to that call edge's slowest calls. */
+  @Get('api/traces')
+  traceLists(@Query('edge') edge?: string): Promise<TraceLists> {
+    if (edge === undefined) return this.traces.lists();
+    const [from, to] = String(edge).split('->');
+    const calls = (ROLE_TABLE as Record<string, { calls: readonly string[] }>)[from]?.calls;
+    if (!calls?.includes(to))
+      throw new AppError(400, 'validation_failed', 'edge must name a call of the role table, as from->to');
+    return this.traces.edge(from as RoleName, to as RoleName);
+  }
+
+  /** One trace's spans from every role, with the traces linked to it. */
+  @Get('api/traces/:traceId')
+  trace(@Param('traceId') traceId: string): Promise<TraceView> {
+    if (!TRACE_ID.test(traceId))
+      throw new AppError(400, 'validation_failed', 'traceId must be 32 lowercase hex digits, not all zero');
+    return this.traces.trace(traceId);
   }
 
   /** A module's live stream, relayed from the role that hosts the module; ends (and the page retries) if it goes. */

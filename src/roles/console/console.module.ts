@@ -5,10 +5,12 @@ import { Module } from '@nestjs/common';
 import { ConsoleController } from './console.controller.js';
 import { DeploymentService } from './deployment.service.js';
 import { PanelsService } from './panels.service.js';
+import { SpansController } from './spans.controller.js';
+import { TracesService } from './traces.service.js';
 import { WelcomeController } from './welcome.controller.js';
 
 @Module({
-  controllers: [WelcomeController, ConsoleController],
-  providers: [DeploymentService, PanelsService],
+  controllers: [WelcomeController, ConsoleController, SpansController],
+  providers: [DeploymentService, PanelsService, TracesService],
 })
 export class ConsoleModule {}

@@ -1,43 +1,16 @@
 // The operations console page: polls the deployment view and the module panels (every 2 s, never overlapping),
-// follows the exchange and calculator streams, and draws the role table as a graph. Bundled by esbuild at build.
+// follows the exchange and calculator streams, draws the role table as a graph (an edge opens its slowest traces)
+// and shows traces as waterfalls. Bundled by esbuild at build.
 import { html, render } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './console.css';
+import { usePoll } from './poll.js';
+import { Traces } from './traces.js';
 
-const POLL_MS = 2000;
 const TICKER_SIZE = 12;
 const COVERAGE_POINTS = 300;
-
-async function getJson(path) {
-  const res = await fetch(path, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
-  if (!res.ok) throw new Error(`${path}: ${res.status}`);
-  return res.json();
-}
-
-function usePoll(path) {
-  const [state, setState] = useState({ data: null, error: null, at: 0 });
-  useEffect(() => {
-    let stopped = false;
-    let timer;
-    const tick = async () => {
-      try {
-        const data = await getJson(path);
-        if (!stopped) setState({ data, error: null, at: Date.now() });
-      } catch (e) {
-        if (!stopped) setState((s) => ({ ...s, error: String(e.message ?? e) }));
-      }
-      if (!stopped) timer = setTimeout(tick, POLL_MS);
-    };
-    void tick();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
-  }, [path]);
-  return state;
-}
 
 function useStream(name) {
   const [items, setItems] = useState([]);
@@ -76,7 +49,7 @@ const LAYOUT = {
 };
 const BOX = { w: 170, h: 62, gx: 230, gy: 96, pad: 14 };
 
-function Topology({ view }) {
+function Topology({ view, onEdge }) {
   const pos = (name) => {
     const [c, r] = LAYOUT[name] ?? [0, 3];
     return { x: BOX.pad + c * BOX.gx, y: BOX.pad + r * BOX.gy };
@@ -103,7 +76,13 @@ function Topology({ view }) {
         dx === 0 ? Infinity : BOX.w / 2 / Math.abs(dx),
         dy === 0 ? Infinity : BOX.h / 2 / Math.abs(dy),
       );
-      return html`<g class="edge state-${e.state}" data-graph-edge="${e.from}->${e.to}">
+      return html`<g
+        class="edge state-${e.state}"
+        data-graph-edge="${e.from}->${e.to}"
+        onClick=${() => onEdge(`${e.from}->${e.to}`)}
+      >
+        <title>${e.from} → ${e.to}: show this call's slowest traces</title>
+        <line class="hit" x1=${x1} y1=${y1} x2=${x2 - dx * t} y2=${y2 - dy * t} />
         <line x1=${x1} y1=${y1} x2=${x2 - dx * t} y2=${y2 - dy * t} marker-end="url(#arrow)" />
         <text x=${(x1 + x2) / 2} y=${(y1 + y2) / 2 - 4}
           >${e.state}${e.callsPerS ? ` ${e.callsPerS}/s` : ''}</text
@@ -122,10 +101,10 @@ function Topology({ view }) {
   </svg>`;
 }
 
-function Deployment({ view, now }) {
+function Deployment({ view, now, onEdge }) {
   return html`<section id="topology">
     <h2>Topology</h2>
-    <${Topology} view=${view} />
+    <${Topology} view=${view} onEdge=${onEdge} />
     <div class="cols">
       <table id="roles">
         <thead>
@@ -158,6 +137,7 @@ function Deployment({ view, now }) {
             <th>p50</th>
             <th>p99</th>
             <th>errors</th>
+            <th></th>
           </tr>
         </thead>
         <tbody>
@@ -171,6 +151,11 @@ function Deployment({ view, now }) {
                 <td>${fmt(e.p50Ms, ' ms')}</td>
                 <td>${fmt(e.p99Ms, ' ms')}</td>
                 <td>${e.errorRate === null ? '—' : `${Math.round(e.errorRate * 1000) / 10} %`}</td>
+                <td>
+                  <button class="link" data-edge-traces onClick=${() => onEdge(`${e.from}->${e.to}`)}>
+                    traces
+                  </button>
+                </td>
               </tr>`,
           )}
         </tbody>
@@ -468,6 +453,13 @@ function Echo({ panel, at }) {
 }
 
 function App() {
+  const [edge, setEdge] = useState(null);
+  const [traceId, setTraceId] = useState(null);
+  const showEdge = (e) => {
+    setEdge(e);
+    setTraceId(null);
+    if (e) document.getElementById('traces')?.scrollIntoView();
+  };
   const deployment = usePoll('/console/api/deployment');
   const panels = usePoll('/console/api/panels');
   const view = deployment.data;
@@ -481,7 +473,8 @@ function App() {
       ${deployment.error ? html`<span class="state-down">${deployment.error}</span>` : ''}
     </header>
     <main>
-      ${view ? html`<${Deployment} view=${view} now=${now} />` : ''}
+      ${view ? html`<${Deployment} view=${view} now=${now} onEdge=${showEdge} />` : ''}
+      <${Traces} edge=${edge} onEdge=${showEdge} traceId=${traceId} onTrace=${setTraceId} />
       <div class="panels">
         <${Exchange} panel=${p.exchange} />
         <${Calculator} panel=${p.calculator} />
