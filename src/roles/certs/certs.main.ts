@@ -3,6 +3,7 @@
 //                                                 the CA in <dir>/ca, each role's set in <dir>/<role> (role-certs.ts)
 //   node dist/roles/certs/certs.main.js --kubernetes   the `certs` Job: the same as Secrets polyrole-tls-<role> in
 //                                                 the pod's namespace, the CA in polyrole-tls-ca, which no pod mounts
+//                                                 (a second argument prefixes the service-account paths: tests)
 // Either way, what exists is kept: a later run issues only what is missing.
 import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,11 +55,11 @@ async function create(api: CoreV1Api, namespace: string, name: string, files: Re
   }
 }
 
-async function toKubernetes(): Promise<void> {
+async function toKubernetes(pathPrefix = ''): Promise<void> {
   const config = new KubeConfig();
-  config.loadFromCluster();
+  config.loadFromCluster(pathPrefix);
   const api = config.makeApiClient(CoreV1Api);
-  const namespace = readFileSync(SERVICE_ACCOUNT_NAMESPACE, 'utf8').trim();
+  const namespace = readFileSync(`${pathPrefix}${SERVICE_ACCOUNT_NAMESPACE}`, 'utf8').trim();
   const work = mkdtempSync(join(tmpdir(), 'polyrole-certs-'));
   try {
     const caSecret = await exists(api, namespace, CA_SECRET);
@@ -91,13 +92,13 @@ async function toKubernetes(): Promise<void> {
   }
 }
 
-const [target] = process.argv.slice(2);
+const [target, pathPrefix] = process.argv.slice(2);
 if (!target) {
   process.stderr.write('usage: certs.main.js <dir> | --kubernetes\n');
   process.exit(2);
 }
 try {
-  if (target === '--kubernetes') await toKubernetes();
+  if (target === '--kubernetes') await toKubernetes(pathPrefix);
   else toFiles(target);
 } catch (err) {
   process.stderr.write(`certificates not made: ${(err as Error).message}\n`);
