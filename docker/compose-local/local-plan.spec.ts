@@ -3,7 +3,7 @@ import { ComposeError, loadComposeFile } from './compose-file.js';
 import { planLocal, startOrder, type LocalPlan } from './local-plan.js';
 
 const repoRoot = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
-const composeEnv = { JWT_SECRET: 'test-only-secret' };
+const composeEnv = { JWT_SECRET: 'test-only-secret', POSTGRES_PASSWORD: 'test-only-password' };
 const embeddedUrl = 'postgres://postgres:pw@127.0.0.1:6543/postgres';
 
 /** Hands out 20000, 20001, ... so every assertion on a port is exact. */
@@ -49,6 +49,27 @@ describe(planLocal.name, () => {
       routesFile: join(repoRoot, 'docker/traefik/routes.yml'),
     });
     expect(plan.unsupported).toEqual([]);
+  });
+
+  it('makes the certificates itself, and points each role at its own set and the children at theirs', () => {
+    const certs = join(repoRoot, 'data', 'compose-local', 'volumes', 'certs');
+    expect(plan.certs).toEqual({ name: 'certs', dir: certs });
+    expect(service('psp').env).toMatchObject({
+      RPC_TLS: 'mutual',
+      RPC_TLS_CA: join(certs, 'psp', 'ca.pem'),
+      RPC_TLS_CERT: join(certs, 'psp', 'cert.pem'),
+      RPC_TLS_KEY: join(certs, 'psp', 'key.pem'),
+    });
+    expect(service('master').env).toMatchObject({
+      RPC_TLS_CERT: join(certs, 'master', 'cert.pem'),
+      MASTER_CHILD_TLS_CERT: join(certs, 'child', 'cert.pem'),
+      MASTER_CHILD_TLS_KEY: join(certs, 'child', 'key.pem'),
+    });
+    expect(service('master').env.MASTER_CHILD_TLS_DIR).toBeUndefined();
+  });
+
+  it("trusts X-Forwarded-For from the local gateway where compose trusts the gateway's pinned address", () => {
+    expect(service('auth').env.TRUSTED_PROXIES).toBe('127.0.0.1');
   });
 
   it('gives every container port its own loopback port', () => {

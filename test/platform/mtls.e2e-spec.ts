@@ -4,7 +4,7 @@
 import { ClientTCP } from '@nestjs/microservices';
 import { readFileSync } from 'node:fs';
 import { firstValueFrom, timeout } from 'rxjs';
-import { makeCa, makeRoleCert, makeRoleCerts, type KeyPair } from '../../docker/certs/role-certs.js';
+import { makeCa, makeRoleCert, makeRoleCerts, type KeyPair } from '../../src/roles/certs/role-certs.js';
 import { ensureCommand } from '../harness/tools.js';
 import { Topology, type RoleProcess } from '../harness/topology.js';
 import { get, post, secrets, tokenOf, POLL, users } from '../payments/payments.fixtures.js';

@@ -5,6 +5,7 @@ import { SpanKind, context, type Context } from '@opentelemetry/api';
 import { failSpan, platformTracer, traceparentOf } from '../../platform/tracing/tracing.js';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { setTimeout as delay } from 'node:timers/promises';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Clock } from '../../platform/clock.js';
 import type { HostPort } from '../../platform/config/parsers.js';
 import {
@@ -39,7 +40,24 @@ export interface ChildrenOptions {
   keepEnded?: number;
   /** How long shutdown waits for its children to end before giving up on them (a share of SHUTDOWN_GRACE_MS). */
   stopWaitMs: number;
+  /** Makes each child's CHILD_SECRET; 32 random bytes unless a spec fixes it. */
+  newSecret?: () => string;
 }
+
+/**
+ * A report or done message from a child this master did not start (or no longer remembers: a previous life's,
+ * or one pruned long after it ended), or with the wrong secret. One answer for both, so it tells a caller nothing.
+ */
+export class ChildNotRecognisedError extends AppError {
+  constructor(childId: string) {
+    super(403, 'child_not_recognised', `${childId} is not a child of this master, or its secret is wrong`);
+    this.name = 'ChildNotRecognisedError';
+  }
+}
+
+const digest = (secret: string): Buffer => createHash('sha256').update(secret).digest();
+/** Compared against when the id is unknown, so an unknown id costs the same as a wrong secret. */
+const NO_CHILD = digest(randomBytes(32).toString('base64url'));
 
 /** What the registry needs from the progress store: the numbers a child has reported. */
 export interface ChildNumbers {
@@ -100,6 +118,8 @@ interface ChildRecord {
   min: number;
   max: number;
   seed?: string;
+  /** SHA-256 of its CHILD_SECRET; the secret itself is only in the child's environment. */
+  secretDigest: Buffer;
   status: ChildStatus;
   createdAt: Date;
   startedAt?: Date;
@@ -171,12 +191,14 @@ export class ChildrenService implements BeforeApplicationShutdown {
     const seed =
       this.options.childSeed === undefined ? undefined : childSeedOf(this.options.childSeed, this.ordinal);
     let markEnded!: () => void;
+    const secret = (this.options.newSecret ?? (() => randomBytes(32).toString('base64url')))();
     const record: ChildRecord = {
       id,
       count,
       min,
       max,
       seed,
+      secretDigest: digest(secret),
       status: 'starting',
       createdAt: now,
       stderrTail: '',
@@ -185,7 +207,7 @@ export class ChildrenService implements BeforeApplicationShutdown {
     };
     this.children.set(id, record);
     this.prune();
-    void this.launch(record).finally(markEnded);
+    void this.launch(record, secret).finally(markEnded);
     return { id, status: 'starting', count, min, max };
   }
 
@@ -219,6 +241,16 @@ export class ChildrenService implements BeforeApplicationShutdown {
     return counts;
   }
 
+  /** Throws ChildNotRecognisedError unless `childId` is a child this master started and `secret` is its own. */
+  authenticate(childId: string, secret: string): void {
+    const r = this.children.get(childId);
+    const matches = timingSafeEqual(r?.secretDigest ?? NO_CHILD, digest(secret));
+    if (!r || !matches) {
+      this.log.warn({ child: childId, known: Boolean(r) }, 'refused a report: not a child of this master');
+      throw new ChildNotRecognisedError(childId);
+    }
+  }
+
   /** A report arrived from a child: the first one turns it from starting (booting) to running. */
   noteReport(childId: string): void {
     const r = this.children.get(childId);
@@ -227,7 +259,7 @@ export class ChildrenService implements BeforeApplicationShutdown {
     if (r.status === 'starting' && r.handle) r.status = 'running';
   }
 
-  /** A child's last word. Children this master does not know (a previous master's) are only acknowledged. */
+  /** A child's last word (authenticate() has checked it is one of this master's children). */
   noteDone(message: DoneMessage): void {
     this.noteReport(message.childId);
     const r = this.children.get(message.childId);
@@ -273,7 +305,7 @@ export class ChildrenService implements BeforeApplicationShutdown {
     );
   }
 
-  private async launch(r: ChildRecord): Promise<void> {
+  private async launch(r: ChildRecord, secret: string): Promise<void> {
     r.timer = setTimeout(() => this.timeOut(r), this.options.childTimeoutMs);
     r.timer.unref?.();
     let handle: ChildHandle;
@@ -290,6 +322,7 @@ export class ChildrenService implements BeforeApplicationShutdown {
         id: r.id,
         env: childEnvOf({
           id: r.id,
+          secret,
           min: r.min,
           max: r.max,
           count: r.count,

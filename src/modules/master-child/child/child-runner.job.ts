@@ -25,8 +25,8 @@ export class ChildRunnerJob implements Job {
     this.traceparent = s.traceparent;
     this.job = new ChildJob(jobSpecOf(s), {
       random: createRandom(s.seed),
-      report: (batch) => master.report(batch),
-      done: (message) => master.done(message),
+      report: (batch) => master.report({ ...batch, secret: s.secret }),
+      done: (message) => master.done({ ...message, secret: s.secret }),
       retry: { attempts: s.reportAttempts },
       onRetry: (what, attempt, err) =>
         this.log.warn(

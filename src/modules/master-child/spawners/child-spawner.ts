@@ -52,6 +52,8 @@ export class SpawnError extends AppError {
 /** What a child needs to know, turned into its environment (see childSettings). */
 export interface ChildLaunch {
   id: string;
+  /** Proves the child's id in its reports (CHILD_SECRET); only this master and the child know it. */
+  secret: string;
   min: number;
   max: number;
   count: number;
@@ -66,6 +68,7 @@ export function childEnvOf(launch: ChildLaunch): Record<string, string> {
   const host = launch.masterAddr.host.includes(':') ? `[${launch.masterAddr.host}]` : launch.masterAddr.host;
   return {
     CHILD_ID: launch.id,
+    CHILD_SECRET: launch.secret,
     CHILD_MIN: String(launch.min),
     CHILD_MAX: String(launch.max),
     CHILD_COUNT: String(launch.count),
