@@ -10,6 +10,7 @@ import pg from 'pg';
 import { makeCa, makeRoleCert } from '../../src/roles/certs/role-certs.js';
 import { secrets } from '../payments/payments.fixtures.js';
 import { testClientTls, Topology, type RoleProcess } from '../harness/topology.js';
+import { expectEach } from '../harness/expect-each.js';
 
 /** What the reviewer sent: a payment for a user and a transaction that do not exist. */
 const forged = {
@@ -87,7 +88,7 @@ describe('forged Nest TCP packets against a production deployment', () => {
   afterAll(async () => {
     rmSync(strangerDir, { recursive: true, force: true });
     const codes = await topo?.stop();
-    expect(Object.values(codes ?? {}).every((c) => c === 0)).toBe(true);
+    expectEach(codes ?? {}, (code) => code === 0, 'every role to exit 0');
   });
 
   it('runs every role under mutual TLS, as production requires', () => {
