@@ -4,7 +4,7 @@
 
 IMAGE ?= polyrole:latest
 DOCKER ?= docker
-# NODE_IMAGE replaces the Dockerfile's Node 20 base, e.g. a local stand-in (docker/stand-ins/node-base.sh).
+# NODE_IMAGE replaces the Dockerfile's Node 24 base, e.g. a local stand-in (docker/stand-ins/node-base.sh).
 NODE_IMAGE ?=
 # podman writes OCI images by default, which drop the Dockerfile's HEALTHCHECK: it is asked for Docker's format.
 BUILD_FLAGS ?= $(if $(filter podman,$(notdir $(DOCKER))),--format docker) \

@@ -5,16 +5,37 @@ import tseslint from 'typescript-eslint';
 
 const MODULES = ['exchange', 'generator', 'echo', 'calculator', 'auth', 'transaction', 'psp', 'master-child'];
 
+// A library's non-public parts are reached only through src/platform/internals/ (docs/internals.md), where each use
+// is checked at boot. class-transformer is not used at all: the compiled validators assume no DTO has its decorators.
+const PRIVATE_LIBRARY_PATHS = [
+  {
+    regex: '^@nestjs/[^/]+/.+',
+    message: "Nest's deep paths are not its public API: go through src/platform/internals/ (docs/internals.md).",
+  },
+  {
+    regex: '^class-transformer(/|$)',
+    message: 'DTOs are plain class-validator classes: class-transformer is not a dependency of the platform.',
+  },
+];
+
+const PLATFORM_BOUNDARY = [
+  { regex: '(^|/)modules/', message: 'platform/ must not import any business module.' },
+  { regex: '(^|/)roles/', message: 'platform/ knows no role: hand role knowledge in from roles/.' },
+];
+
 const moduleBoundaries = MODULES.map((name) => ({
   files: [`src/modules/${name}/**/*.ts`],
   rules: {
     'no-restricted-imports': [
       'error',
       {
-        patterns: MODULES.filter((other) => other !== name).map((other) => ({
-          regex: `^(\\.\\./)+(modules/)?${other}/(?!contract\\.js$)`,
-          message: `Import the ${other} module only through its contract.ts.`,
-        })),
+        patterns: [
+          ...MODULES.filter((other) => other !== name).map((other) => ({
+            regex: `^(\\.\\./)+(modules/)?${other}/(?!contract\\.js$)`,
+            message: `Import the ${other} module only through its contract.ts.`,
+          })),
+          ...PRIVATE_LIBRARY_PATHS,
+        ],
       },
     ],
   },
@@ -52,20 +73,24 @@ export default tseslint.config(
       ),
     },
   },
+  {
+    files: ['src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: PRIVATE_LIBRARY_PATHS }] },
+  },
   ...moduleBoundaries,
   {
     files: ['src/platform/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        {
-          patterns: [
-            { regex: '(^|/)modules/', message: 'platform/ must not import any business module.' },
-            { regex: '(^|/)roles/', message: 'platform/ knows no role: hand role knowledge in from roles/.' },
-          ],
-        },
+        { patterns: [...PLATFORM_BOUNDARY, ...PRIVATE_LIBRARY_PATHS] },
       ],
     },
+  },
+  {
+    // The one place a library's non-public parts are imported, each use checked (docs/internals.md).
+    files: ['src/platform/internals/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: PLATFORM_BOUNDARY }] },
   },
   {
     // The config loader, tests, benchmarks and tooling are the places that may read the raw environment.

@@ -1,8 +1,10 @@
-// Shared benchmark plumbing: spawn role processes, a lean keep-alive HTTP load generator, and the result row type.
+// Shared benchmark plumbing: spawn role processes, HTTP load through wrk, and the result row type.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** One measured row: ours against the bare baseline and, where one exists, the stock NestJS peer of the same run. */
@@ -99,6 +101,80 @@ export async function startRole(
   return { ...handle(child, httpPort, tcpPort, url), readyMs: performance.now() - started };
 }
 
+const STOCK_NEST_APP = resolve(ROOT, 'dist-bench/bench/baselines/nest-hello.js');
+
+/** Spawns `node <args>` and times it to the first 2xx from 127.0.0.1:`port``path`; then stops it. */
+async function timeToAnswer(
+  args: string[],
+  env: Record<string, string>,
+  port: number,
+  path: string,
+): Promise<number> {
+  const started = performance.now();
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}`);
+      const ok = await fetch(`http://127.0.0.1:${port}${path}`)
+        .then((r) => r.ok)
+        .catch(() => false);
+      if (ok) return performance.now() - started;
+      await sleep(10);
+    }
+  } finally {
+    await handle(child, port, port, '').stop();
+  }
+}
+
+/** The median of `values`. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Boot of a stock Nest + Fastify app with one route: spawn -> first answer. */
+export async function stockNestBoot(): Promise<number> {
+  const port = await freePort();
+  return timeToAnswer([STOCK_NEST_APP], { PORT: String(port) }, port, '/');
+}
+
+/**
+ * `runs` boots of ROLE=exchange (spawn -> first 200 from /health/ready, with the run's DATABASE_URL as every role
+ * gets) and of the stock Nest app, taken in turn after one unmeasured boot of each; the median of each.
+ */
+export async function bootTimes(runs: number): Promise<{ ours: number; stock: number }> {
+  const role = async () => {
+    const [httpPort, tcpPort] = [await freePort(), await freePort()];
+    return timeToAnswer(
+      [...profileArgs('role-exchange-boot'), MAIN],
+      {
+        ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+        ROLE: 'exchange',
+        HTTP_PORT: String(httpPort),
+        TCP_PORT: String(tcpPort),
+        HTTP_HOST: '127.0.0.1',
+        TCP_HOST: '127.0.0.1',
+      },
+      httpPort,
+      '/health/ready',
+    );
+  };
+  await stockNestBoot();
+  await role();
+  const ours: number[] = [];
+  const stock: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    stock.push(await stockNestBoot());
+    ours.push(await role());
+  }
+  return { ours: median(ours), stock: median(stock) };
+}
+
 /** Runs a plain Node script (a baseline server) in its own process; it prints its port on stdout. */
 export async function startScript(file: string, env: Record<string, string> = {}): Promise<Spawned> {
   const label = file.replace(/^.*\//, '').replace(/\.[cm]?js$/, '');
@@ -140,9 +216,52 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** What one HTTP load run measured: only 2xx/3xx answers count as throughput. */
+export interface HttpLoadResult {
+  rps: number;
+  /** Of every answer (wrk keeps one latency histogram). */
+  p99Ms: number;
+  /** Answers with another status, and socket errors and timeouts. */
+  errors: number;
+}
+
+// Appended to each generated wrk script: one JSON line from wrk's own summary, instead of parsing its text report.
+const WRK_DONE = `
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK {"durationUs":%d,"requests":%d,"p99Us":%d,"badStatus":%d,"socketErrors":%d}\\n',
+    summary.duration, summary.requests, latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout))
+end
+`;
+
+let scriptDir: string | undefined;
+function wrkScript(opts: { method: string; body?: string; headers?: Record<string, string> }): string {
+  scriptDir ??= mkdtempSync(join(tmpdir(), 'polyrole-bench-wrk-'));
+  const id = createHash('sha256').update(JSON.stringify(opts)).digest('hex').slice(0, 12);
+  const file = join(scriptDir, `${id}.lua`);
+  const headers = { ...(opts.body ? { 'content-type': 'application/json' } : {}), ...opts.headers };
+  writeFileSync(
+    file,
+    `wrk.method = ${JSON.stringify(opts.method)}\n` +
+      (opts.body ? `wrk.body = ${JSON.stringify(opts.body)}\n` : '') +
+      Object.entries(headers)
+        .map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}\n`)
+        .join('') +
+      WRK_DONE,
+  );
+  return file;
+}
+
+/** Removes the generated wrk scripts; bench/run.ts calls it when the run ends. */
+export function cleanUpLoad(): void {
+  if (scriptDir) rmSync(scriptDir, { recursive: true, force: true });
+  scriptDir = undefined;
+}
+
 /**
- * Keep-alive HTTP/1.1 load over raw sockets (cheap on the client side, so the server is what is measured):
- * `connections` sockets each send one request, wait for the full response, and repeat for `seconds`.
+ * Keep-alive HTTP/1.1 load from wrk (Debian's package, which bench/bench.mjs installs when missing): C on one
+ * thread, it leaves more of the machine's two cores to the servers being compared than a Node client would.
+ * `connections` connections each send a request, wait for the whole answer and repeat, for `seconds`.
  */
 export async function httpLoad(opts: {
   port: number;
@@ -151,73 +270,37 @@ export async function httpLoad(opts: {
   body?: string;
   connections: number;
   seconds: number;
-  headers?: (i: number) => Record<string, string>;
-  /** Only answers with this status count as throughput and latency (default 200); any other is an error. */
-  expectStatus?: number;
-}): Promise<{ rps: number; p99Ms: number; errors: number; statuses: Record<number, number> }> {
-  const expected = opts.expectStatus ?? 200;
-  const deadline = performance.now() + opts.seconds * 1000;
-  let done = 0;
-  let errors = 0;
-  const latencies: number[] = [];
-  const statuses: Record<number, number> = {};
-  let seq = 0;
-  const one = () =>
-    new Promise<void>((finish) => {
-      const sock = connect(opts.port, '127.0.0.1');
-      sock.setNoDelay(true);
-      let buf: Buffer = Buffer.alloc(0);
-      let sentAt = 0;
-      const send = () => {
-        if (performance.now() > deadline) {
-          sock.end();
-          return finish();
-        }
-        const extra = opts.headers ? opts.headers(seq++) : {};
-        const head = [
-          `${opts.method} ${opts.path} HTTP/1.1`,
-          'host: 127.0.0.1',
-          ...Object.entries(extra).map(([k, v]) => `${k}: ${v}`),
-          ...(opts.body
-            ? ['content-type: application/json', `content-length: ${Buffer.byteLength(opts.body)}`]
-            : []),
-        ].join('\r\n');
-        sentAt = performance.now();
-        sock.write(`${head}\r\n\r\n${opts.body ?? ''}`);
-      };
-      sock.on('connect', send);
-      sock.on('data', (chunk: Buffer) => {
-        buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-        for (;;) {
-          const end = buf.indexOf('\r\n\r\n');
-          if (end < 0) return;
-          const head = buf.subarray(0, end).toString('latin1');
-          const len = Number(/content-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
-          if (buf.length < end + 4 + len) return;
-          const status = Number(head.slice(9, 12));
-          statuses[status] = (statuses[status] ?? 0) + 1;
-          buf = buf.subarray(end + 4 + len);
-          if (status === expected) {
-            done++;
-            latencies.push(performance.now() - sentAt);
-          } else errors++;
-          send();
-        }
+  headers?: Record<string, string>;
+}): Promise<HttpLoadResult> {
+  const script = wrkScript(opts);
+  const duration = `${Math.max(1, Math.round(opts.seconds))}s`;
+  const url = `http://127.0.0.1:${opts.port}${opts.path}`;
+  const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>(
+    (done, fail) => {
+      const child = spawn('wrk', ['-t1', `-c${opts.connections}`, `-d${duration}`, '-s', script, url], {
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      sock.on('error', () => {
-        errors++;
-        finish();
-      });
-    });
-  const started = performance.now();
-  await Promise.all(Array.from({ length: opts.connections }, one));
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      child.on('error', fail);
+      child.on('close', (c) => done({ stdout: out, stderr: err, code: c }));
+    },
+  );
+  const line = /^WRK (.*)$/m.exec(stdout)?.[1];
+  if (code !== 0 || !line) throw new Error(`wrk failed (exit ${code}): ${stderr || stdout}`);
+  const r = JSON.parse(line) as {
+    durationUs: number;
+    requests: number;
+    p99Us: number;
+    badStatus: number;
+    socketErrors: number;
+  };
   return {
-    rps: done / elapsed,
-    p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
-    errors,
-    statuses,
+    rps: (r.requests - r.badStatus) / (r.durationUs / 1e6),
+    p99Ms: r.p99Us / 1000,
+    errors: r.badStatus + r.socketErrors,
   };
 }
 

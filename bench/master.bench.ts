@@ -22,7 +22,7 @@ import type { RpcRegistry } from '../src/platform/transport/rpc-registry.js';
 import { createRandom, uniformInt } from '../src/modules/master-child/child/random.util.js';
 import { MasterClient } from '../src/modules/master-child/contract.js';
 import { childSettings } from '../src/modules/master-child/master.settings.js';
-import { row, ROOT, sleep, startRole, startScript, type BenchRow } from './lib.js';
+import { median, row, ROOT, sleep, startRole, startScript, stockNestBoot, type BenchRow } from './lib.js';
 
 export type { BenchRow };
 
@@ -274,9 +274,59 @@ async function cover(rows: BenchRow[], ingestRate: number): Promise<void> {
   }
 }
 
+/**
+ * POST /master/create-child -> the child's first report reaching the master (its record shows a batch), with the
+ * process spawner as shipped, median of 5; vs the boot of a stock Nest + Fastify app (spawn -> first answer), taken
+ * in turn: the floor a child that is itself a Nest process could reach.
+ */
+async function firstReport(rows: BenchRow[]): Promise<void> {
+  const master = await startRole('master', { DATABASE_URL: await freshDatabase() });
+  const child = async () => {
+    const started = performance.now();
+    const res = await fetch(`${master.url}/master/create-child`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ count: 1000 }),
+    });
+    if (res.status !== 202) throw new Error(`POST /master/create-child answered ${res.status}`);
+    const { id } = (await res.json()) as { id: string };
+    for (;;) {
+      const detail = (await (await fetch(`${master.url}/master/children/${id}`)).json()) as {
+        status: string;
+        reported?: { batches: number };
+      };
+      if ((detail.reported?.batches ?? 0) > 0) return performance.now() - started;
+      if (detail.status === 'failed') throw new Error(`child ${id} failed: ${JSON.stringify(detail)}`);
+      await sleep(10);
+    }
+  };
+  try {
+    await child();
+    await stockNestBoot();
+    const ours: number[] = [];
+    const stock: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      stock.push(await stockNestBoot());
+      ours.push(await child());
+    }
+    rows.push(
+      row(
+        "POST /master/create-child -> the child's first report (process spawner, median of 5) vs a stock Nest + Fastify app's boot (spawn -> first answer)",
+        median(ours),
+        median(stock),
+        'ms',
+        'report',
+      ),
+    );
+  } finally {
+    await master.stop();
+  }
+}
+
 export async function run(): Promise<BenchRow[]> {
   configureRootLogger({ role: 'bench', level: 'warn' });
   const rows: BenchRow[] = [];
+  await firstReport(rows);
   const rate = await ingest(rows);
   await cover(rows, rate);
   return rows;

@@ -1,9 +1,10 @@
-// `npm run bench`: runs every benchmark side by side with its baseline and prints the ratios.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+// Runs the benchmark suites (bench/bench.mjs checks the arguments and builds first) side by side with their
+// baselines and prints the ratios. Everything it makes in the temp directory is removed when it ends.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../src/platform/database/embedded-postgres.js';
-import { ROOT, type BenchRow } from './lib.js';
+import { cleanUpLoad, ROOT, type BenchRow } from './lib.js';
 import { formatShares, summarizeDir } from './profile.js';
 
 const SUITES: Record<string, () => Promise<{ run(): Promise<BenchRow[]> }>> = {
@@ -16,20 +17,32 @@ const SUITES: Record<string, () => Promise<{ run(): Promise<BenchRow[]> }>> = {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
+  // bench/suites.json names the suites for bench.mjs's --help and argument check; both lists must agree.
+  const listed = Object.keys(JSON.parse(readFileSync(join(ROOT, 'bench/suites.json'), 'utf8')));
+  if (listed.join() !== Object.keys(SUITES).join())
+    throw new Error(
+      `bench/suites.json lists ${listed.join(', ')}; run.ts runs ${Object.keys(SUITES).join(', ')}`,
+    );
+  const unknown = args.filter((a) => a !== '--profile' && !listed.includes(a));
+  if (unknown.length)
+    throw new Error(`unknown suite or option: ${unknown.join(', ')} (suites: ${listed.join(', ')})`);
   // --profile: every measured process writes a CPU profile to bench-profiles/<suite>/ (git-ignored).
   const profile = args.includes('--profile');
   const only = args.filter((a) => a !== '--profile');
   const profiles: string[] = [];
+  const scratch = mkdtempSync(join(tmpdir(), 'polyrole-bench-'));
   let stopDb: (() => Promise<void>) | undefined;
-  if (!process.env.DATABASE_URL) {
-    const pg = await startEmbeddedPostgres({
-      dataDir: join(mkdtempSync(join(tmpdir(), 'polyrole-bench-')), 'postgres'),
-    });
-    process.env.DATABASE_URL = pg.url;
-    stopDb = pg.stop;
-  }
   const rows: Array<BenchRow & { suite: string }> = [];
   try {
+    if (!process.env.DATABASE_URL) {
+      // Its data and (as root) the copy of its binaries both live in the run's scratch directory.
+      const pg = await startEmbeddedPostgres({
+        dataDir: join(scratch, 'postgres'),
+        cacheDir: join(scratch, 'postgres-cache'),
+      });
+      process.env.DATABASE_URL = pg.url;
+      stopDb = pg.stop;
+    }
     for (const [suite, load] of Object.entries(SUITES)) {
       if (only.length && !only.includes(suite)) continue;
       process.stdout.write(`running ${suite} ...\n`);
@@ -45,6 +58,8 @@ async function main(): Promise<void> {
     }
   } finally {
     await stopDb?.();
+    cleanUpLoad();
+    rmSync(scratch, { recursive: true, force: true });
   }
   const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(2));
   process.stdout.write(

@@ -44,7 +44,7 @@ async function aliceToken(url: string): Promise<string> {
 
 type Load = Awaited<ReturnType<typeof httpLoad>>;
 
-/** httpLoad counts only 200s, so its rate is the accepted rate. */
+/** httpLoad counts only 2xx answers (the POST answers 200 when accepted), so its rate is the accepted rate. */
 const accepted = (r: Load): number => r.rps;
 
 const ROUNDS = 4;

@@ -59,6 +59,11 @@ export class ComposeLocal {
       env.JWT_SECRET = randomBytes(32).toString('base64url');
       notes.push('JWT_SECRET is not set: a random one is used for this run');
     }
+    // The compose file has no default password; the local PostgreSQL is this run's own, so any will do.
+    if (!env.POSTGRES_PASSWORD) {
+      env.POSTGRES_PASSWORD = randomBytes(18).toString('base64url');
+      notes.push('POSTGRES_PASSWORD is not set: a random one is used for this run');
+    }
     const file = loadComposeFile(opts.composeFile, env);
     const pgEntry = Object.entries(file.services).find(([, s]) => isPostgres(s));
     let postgres: LocalPostgres | undefined;

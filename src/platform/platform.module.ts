@@ -10,6 +10,7 @@ import { HealthController } from './health/health.controller.js';
 import { ReadinessRegistry } from './health/readiness.registry.js';
 import { OperationsController } from './http/operations.controller.js';
 import { Lifecycle } from './shutdown/lifecycle.js';
+import { SPAN_RING, spanRing } from './tracing/tracing.js';
 import { RpcHub } from './transport/rpc-hub.js';
 import { RpcRegistry } from './transport/rpc-registry.js';
 
@@ -33,6 +34,8 @@ export class PlatformModule {
         ReadinessRegistry,
         RpcRegistry,
         RpcHub,
+        // The ring startTracing() registered with this process's tracer provider (the console reads it).
+        { provide: SPAN_RING, useFactory: spanRing },
       ],
       exports: [
         BootContext,
@@ -42,6 +45,7 @@ export class PlatformModule {
         Lifecycle,
         ReadinessRegistry,
         RpcHub,
+        SPAN_RING,
         ...(dataSourceToken ? [dataSourceToken] : []),
       ],
     };

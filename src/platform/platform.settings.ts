@@ -72,6 +72,12 @@ export const platformSettings = defineSettings(
       secret: true,
       parse: secretBytes({ minBytes: 32 }),
     },
+    /** How long the console's session cookie lasts after the sign-in that set it. */
+    consoleSessionTtlS: {
+      env: 'CONSOLE_SESSION_TTL_S',
+      default: 28_800,
+      parse: int({ min: 60, max: 30 * 86_400 }),
+    },
   },
   {
     policies: [

@@ -24,6 +24,7 @@ import {
 import { createDataSource, openDatabase } from '../platform/database/database.js';
 import { startEmbeddedPostgres } from '../platform/database/embedded-postgres.js';
 import { configureHttpEdge, dropIdleAdapterHooks, fastifyOptions } from '../platform/http/http-edge.js';
+import { operatorRefusal } from '../platform/http/operations.guard.js';
 import { unmarkedRoutes } from '../platform/http/route-access.check.js';
 import {
   type AppLogger,
@@ -43,6 +44,8 @@ import { RpcServer } from '../platform/transport/rpc-server.js';
 import { RpcHub } from '../platform/transport/rpc-hub.js';
 import { RpcRegistry } from '../platform/transport/rpc-registry.js';
 import { serverTlsOptions } from '../platform/transport/rpc-tls.js';
+import { startTracing } from '../platform/tracing/tracing.js';
+import { tracingSettings } from '../platform/tracing/tracing.settings.js';
 import { callerPolicy } from './caller-policy.js';
 import { ConsoleModule } from './console/console.module.js';
 import { consoleSettings } from './console/console.settings.js';
@@ -121,6 +124,7 @@ export async function resolveBoot(env: Record<string, string | undefined>): Prom
   }
   resolveInto(platformSettings);
   resolveInto(consoleSettings);
+  resolveInto(tracingSettings);
   for (const part of parts) if (part.settings && !values.has(part.settings)) resolveInto(part.settings);
 
   const peers = new Map<PartName, PeerTarget>();
@@ -155,6 +159,15 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
   if (insecure) log.warn({ setting: 'RPC_INSECURE_PLAINTEXT' }, insecure);
   const started = Date.now();
   const shutdown = new ShutdownSequence({ graceMs: boot.platform.shutdownGraceMs, log });
+  const tracing = startTracing({
+    settings: boot.settings(tracingSettings),
+    role: boot.roleLabel,
+    version: boot.version,
+    production: boot.platform.nodeEnv === 'production',
+    warn: (message) => createLogger('tracing').warn(message),
+  });
+  // Registered first, so it runs last: the spans of everything that closes before it are exported too.
+  shutdown.add('span export', () => tracing.shutdown());
   try {
     const dataSource = await startDatabase(parts, boot, shutdown, log);
     const { app, rpcServer } = await createApp(parts, boot, dataSource, shutdown);
@@ -195,7 +208,7 @@ async function startLogsAndMetrics(boot: BootContext): Promise<AppLogger> {
       : undefined,
     accessLog: platform.logAccess,
   });
-  startDefaultMetrics(boot.roleLabel);
+  await startDefaultMetrics(boot.roleLabel);
   return createLogger('boot');
 }
 
@@ -249,7 +262,12 @@ async function createApp(
   // Registered before the application: the clients outlive its shutdown hooks, which may still call other roles.
   const hub = app.get(RpcHub);
   shutdown.add('rpc clients', () => hub.close());
-  configureHttpEdge(app, { bodyLimit: platform.httpBodyLimit });
+  // The OpenAPI pages, like /about and /metrics, want the operator's token in production.
+  configureHttpEdge(
+    app,
+    { bodyLimit: platform.httpBodyLimit },
+    { prefix: '/docs', refusal: (req) => operatorRefusal(platform, req) },
+  );
   let rpcServer: RpcServer | undefined;
   if (parts.some((p) => (p.serves?.length ?? 0) > 0)) {
     rpcServer = new RpcServer({

@@ -11,20 +11,12 @@ import {
   TcpProxy,
   type MathHelperClient,
 } from './calculator.clients.js';
+import { waitFor } from '../harness/wait-for.js';
+
+/** How the waits here poll: each look costs a request. */
+const POLL = { limitMs: 20_000, everyMs: 50 };
 
 type Outcome = 'CalculationCompleted' | 'CalculationFailed';
-
-async function until(
-  what: string,
-  cond: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Steady traffic through HTTP and gRPC, remembering every request that got an answer and what it was. */
 class Load {
@@ -136,21 +128,30 @@ describe.each(TOPOLOGIES)('calculator event store under faults, %s topology', (k
 
   it('keeps answering through a PostgreSQL outage, makes requests wait when full, and loses no event', async () => {
     const load = new Load(`${kind}-outage`, calc, client).start(3, 2);
-    await until('traffic', () => load.answered.size >= 30);
+    await waitFor(() => load.answered.size >= 30, 'traffic', POLL);
 
     await proxy.cut();
-    await until(
-      'readiness to turn false',
+    await waitFor(
       async () => (await fetch(`${calc.url}/health/ready`)).status === 503,
+      'readiness to turn false',
+      POLL,
     );
-    await until('requests waiting on the full buffer', async () => {
-      const stats = await getJson(calc.url, '/calculator/stats');
-      return stats.body.stale === true && stats.body.buffer.waitingAppends > 0;
-    });
+    await waitFor(
+      async () => {
+        const stats = await getJson(calc.url, '/calculator/stats');
+        return stats.body.stale === true && stats.body.buffer.waitingAppends > 0;
+      },
+      'requests waiting on the full buffer',
+      POLL,
+    );
     await calc.waitForLog((l) => l.msg === 'event store write failed; events stay buffered');
 
     await proxy.restore();
-    await until('readiness to return', async () => (await fetch(`${calc.url}/health/ready`)).status === 200);
+    await waitFor(
+      async () => (await fetch(`${calc.url}/health/ready`)).status === 200,
+      'readiness to return',
+      POLL,
+    );
     await load.stop();
     expect((await getJson(calc.url, '/calculator/stats')).body.stale).toBe(false);
 
@@ -164,7 +165,7 @@ describe.each(TOPOLOGIES)('calculator event store under faults, %s topology', (k
 
   it('stores the events of every request answered before SIGTERM, then exits 0', async () => {
     const load = new Load(`${kind}-sigterm`, calc, client).start(3, 2);
-    await until('traffic', () => load.answered.size >= 30);
+    await waitFor(() => load.answered.size >= 30, 'traffic', POLL);
 
     calc.signal('SIGTERM');
     expect(await calc.wait()).toBe(0);

@@ -2,7 +2,7 @@
 // generated from the shipped proto) and HTTP, the calculator.* patterns over Nest TCP, gRPC health and reflection,
 // the event log, the watched-address reactors and the runningTotal across a restart.
 import type { TcpConnection } from '../../src/platform/transport/tcp-connection.js';
-import { factorialVectors, summationVectors } from '../../src/modules/calculator/calculator.vectors.js';
+import { factorialVectors, summationVectors } from './calculator.vectors.js';
 import { freePort } from '../harness/ports.js';
 import { readEvents } from '../harness/sse.js';
 import { MUTUAL_TLS, testClientTls, Topology, TOPOLOGIES, type RoleProcess } from '../harness/topology.js';
@@ -19,6 +19,7 @@ import {
   type MathHelperClient,
 } from './calculator.clients.js';
 import { eventsOf, statusOf } from './calculator.fixtures.js';
+import { waitFor } from '../harness/wait-for.js';
 
 /**
  * Under TEST_RPC_TLS=mutual the Nest TCP door is closed to every caller: the role table names no role that calls
@@ -260,8 +261,7 @@ describe.each(TOPOLOGIES)('calculator, %s topology', (kind) => {
         ].slice(0, sent.length),
       );
 
-      for (let i = 0; i < 100 && hook.bodies.length < sent.length; i++)
-        await new Promise((r) => setTimeout(r, 50));
+      await waitFor(() => hook.bodies.length >= sent.length, 'a webhook for every watched request');
       expect(hook.bodies.map((b) => b.requestId).sort()).toEqual([...sent].sort());
       expect(hook.calls).toBeGreaterThan(sent.length);
 

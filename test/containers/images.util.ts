@@ -1,6 +1,7 @@
 // The images the compose file needs: the official one when the engine has it or can pull it, else a local
 // stand-in built by docker/stand-ins/*.sh, tagged with a hash of everything it is made from, so a machine builds
 // each stand-in once and again only when its inputs change. Traefik has no stand-in: without it there is no gateway.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { type Engine, run } from './engine.util.js';
 
 /** The official images, as docker/Dockerfile, docker-compose.yml and docker/netcat-test.sh name them. */
 export const OFFICIAL = {
-  node: 'node:20-bookworm-slim',
+  node: 'node:24-bookworm-slim',
   postgres: 'postgres:17-bookworm',
   traefik: 'traefik:v3.1',
   busybox: 'busybox:1.36',
@@ -39,8 +40,13 @@ function inputsHash(kind: StandInKind): string {
   h.update(readFileSync(join(STAND_INS, STAND_IN[kind].script)));
   if (kind === 'postgres') h.update(readFileSync(join(STAND_INS, 'postgres-entrypoint.sh')));
   if (kind === 'node') {
-    // The stand-in copies this machine's Node, npm and certificate authorities.
-    h.update(process.version);
+    // The stand-in holds the Node the lockfile pins (node-linux-<cpu>), this machine's npm and its authorities.
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { integrity?: string }>;
+    };
+    for (const cpu of ['x64', 'arm64'])
+      h.update(lock.packages[`node_modules/node-linux-${cpu}`]?.integrity ?? '');
+    h.update(execFileSync('npm', ['--version'], { encoding: 'utf8' }));
     h.update(readFileSync('/etc/ssl/certs/ca-certificates.crt'));
   }
   return h.digest('hex').slice(0, 12);

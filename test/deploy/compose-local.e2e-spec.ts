@@ -3,7 +3,7 @@
 import { connect } from 'node:net';
 import { conversions } from '../fixtures/exchange.js';
 import { grpcCall, mathHelperClient, type MathHelperClient } from '../calculator/calculator.clients.js';
-import { ComposeLocalRun } from './compose-local.util.js';
+import { ComposeLocalRun, OPERATOR_TOKEN } from './compose-local.util.js';
 
 async function json(res: Response): Promise<any> {
   return res.json();
@@ -134,7 +134,11 @@ describe('the compose topology run as local processes', () => {
 
   it('spawns a child through /master (process spawner locally) whose reports show in the progress', async () => {
     const before = await json(await fetch(`${gateway}/master/progress`));
-    const created = await post(`${gateway}/master/create-child`, { count: 500, min: 0, max: 1000 });
+    const created = await post(
+      `${gateway}/master/create-child`,
+      { count: 500, min: 0, max: 1000 },
+      { authorization: `Bearer ${OPERATOR_TOKEN}` },
+    );
     expect(created.status).toBe(202);
     const child = await json(created);
     expect(child).toMatchObject({ status: 'starting', count: 500, min: 0, max: 1000 });

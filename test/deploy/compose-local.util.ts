@@ -10,6 +10,9 @@ import type { TopologyStatus } from '../../docker/compose-local/compose-local.js
 import { ROLE_TABLE, type RoleName } from '../../src/roles/role-table.js';
 import { repoRoot } from './deploy-files.util.js';
 
+/** The operator's token (CONSOLE_TOKEN) of every run: starting children through /master wants it. */
+export const OPERATOR_TOKEN = randomBytes(33).toString('base64url');
+
 export const RUNNER = join(repoRoot, 'dist-tools/docker/compose-local/main.js');
 const READY = 'compose:local ready ';
 const STOPPED = 'compose:local stopped ';
@@ -58,6 +61,9 @@ export class ComposeLocalRun {
           HOME: process.env.HOME ?? '/tmp',
           // NODE_ENV=production in compose: auth wants at least 32 bytes, and seeds alice only when asked.
           JWT_SECRET: randomBytes(48).toString('base64'),
+          POSTGRES_PASSWORD: randomBytes(18).toString('base64url'),
+          // Starting children wants the operator's token in production.
+          CONSOLE_TOKEN: OPERATOR_TOKEN,
           AUTH_SEED_DEMO_USERS: 'true',
         },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ensureCommand } from '../harness/tools.js';
-import { repoRoot } from './deploy-files.util.js';
+import { composeEnvForTests, repoRoot } from './deploy-files.util.js';
 
 describe('docker-compose.yml', () => {
   let work: string;
@@ -23,7 +23,7 @@ describe('docker-compose.yml', () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   function composeConfig(env: Record<string, string>, extraFiles: string[] = [], args = ['-q']) {
-    const { JWT_SECRET: _drop, ...inherited } = process.env;
+    const { JWT_SECRET: _drop, POSTGRES_PASSWORD: _dropToo, ...inherited } = process.env;
     const files = ['docker-compose.yml', ...extraFiles].flatMap((f) => ['-f', join(repoRoot, f)]);
     return spawnSync('docker-compose', ['--env-file', emptyEnvFile, ...files, 'config', ...args], {
       cwd: repoRoot,
@@ -32,8 +32,8 @@ describe('docker-compose.yml', () => {
     });
   }
 
-  it('passes `docker-compose config -q` when JWT_SECRET is set', () => {
-    const result = composeConfig({ JWT_SECRET: 'test-only-secret' });
+  it('passes `docker-compose config -q` when JWT_SECRET and POSTGRES_PASSWORD are set', () => {
+    const result = composeConfig(composeEnvForTests);
 
     // stderr rides along so a rejection shows docker-compose's reason.
     expect({ status: result.status, stderr: result.stderr }).toEqual({
@@ -43,14 +43,21 @@ describe('docker-compose.yml', () => {
   });
 
   it('is refused without JWT_SECRET, naming the variable', () => {
-    const result = composeConfig({});
+    const result = composeConfig({ POSTGRES_PASSWORD: composeEnvForTests.POSTGRES_PASSWORD });
 
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('JWT_SECRET');
   });
 
+  it('is refused without POSTGRES_PASSWORD, naming the variable', () => {
+    const result = composeConfig({ JWT_SECRET: composeEnvForTests.JWT_SECRET });
+
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('POSTGRES_PASSWORD');
+  });
+
   it('runs every Nest TCP role under mutual TLS with its own certificate volume, made by the certs job', () => {
-    const result = composeConfig({ JWT_SECRET: 'test-only-secret' }, [], []);
+    const result = composeConfig(composeEnvForTests, [], []);
     expect(result.stderr).not.toMatch(/ERROR/);
     const config = parse(result.stdout) as { services: Record<string, any>; volumes: Record<string, any> };
     const { services } = config;
@@ -85,7 +92,7 @@ describe('docker-compose.yml', () => {
   });
 
   it("trusts X-Forwarded-For from the gateway's pinned address only", () => {
-    const { services } = parse(composeConfig({ JWT_SECRET: 'test-only-secret' }, [], []).stdout);
+    const { services } = parse(composeConfig(composeEnvForTests, [], []).stdout);
     const gatewayIp = services.gateway.networks.polyrole.ipv4_address;
     expect(gatewayIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(services.auth.environment.TRUSTED_PROXIES).toBe(gatewayIp);

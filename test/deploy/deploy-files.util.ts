@@ -98,7 +98,7 @@ export type { ComposeService };
 /** Ours declares its networks and volumes. */
 export type ComposeFile = ParsedComposeFile & Required<Pick<ParsedComposeFile, 'networks' | 'volumes'>>;
 
-export const composeEnvForTests = { JWT_SECRET: 'test-only-secret' };
+export const composeEnvForTests = { JWT_SECRET: 'test-only-secret', POSTGRES_PASSWORD: 'test-only-password' };
 
 /** docker-compose.yml with anchors merged and variables interpolated (defaults, plus composeEnvForTests). */
 export function loadCompose(env: Record<string, string> = composeEnvForTests): ComposeFile {

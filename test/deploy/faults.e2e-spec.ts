@@ -8,7 +8,11 @@ import { query } from '../harness/database.js';
 import { conversions } from '../fixtures/exchange.js';
 import * as protoLoader from '@grpc/proto-loader';
 import { SHIPPED_PROTO, type MathHelperClient } from '../calculator/calculator.clients.js';
-import { ComposeLocalRun, sleep } from './compose-local.util.js';
+import { ComposeLocalRun, OPERATOR_TOKEN, sleep } from './compose-local.util.js';
+import { waitFor } from '../harness/wait-for.js';
+
+/** How the waits here poll: each look costs a request. */
+const POLL = { limitMs: 60_000, everyMs: 100 };
 
 type Outcome = 'CalculationCompleted' | 'CalculationFailed';
 type UnaryWithOptions = (
@@ -20,22 +24,6 @@ type UnaryWithOptions = (
 
 const REQUEST_TIMEOUT_MS = 5000;
 const PREFIX = `faults-${Date.now()}`;
-
-async function until(
-  what: string,
-  cond: () => Promise<boolean> | boolean,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (
-    !(await Promise.resolve()
-      .then(cond)
-      .catch(() => false))
-  ) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 function send(url: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
   const { json, ...rest } = init;
@@ -219,6 +207,7 @@ class MixedLoad {
   private async createChild(): Promise<boolean> {
     const res = await send(`${this.gateway}/master/create-child`, {
       method: 'POST',
+      headers: { authorization: `Bearer ${OPERATOR_TOKEN}` },
       json: { count: 2000, min: 0, max: 50_000 },
     });
     await res.arrayBuffer();
@@ -295,7 +284,7 @@ describe('faults on the compose topology run as local processes', () => {
       loadKinds(new Set(running.map((s) => s.name))),
     ).start();
     active = load;
-    await until('traffic of every kind', () => [...load.kinds].every((k) => load.answered(k) >= 3));
+    await waitFor(() => [...load.kinds].every((k) => load.answered(k) >= 3), 'traffic of every kind', POLL);
 
     // From the end of the previous fault to the calculator's restart: answers only the crashed instance gave.
     const calculatorCrash = { from: 0, to: 0 };
@@ -313,23 +302,30 @@ describe('faults on the compose topology run as local processes', () => {
       await run.control(name, 'kill');
       // Back by its restart policy alone, then the rest of the topology ready again by itself.
       const killedAt = Date.now();
-      await until(`${name} restarted`, async () => (await run.service(name)).restarts > before);
+      await waitFor(async () => (await run.service(name)).restarts > before, `${name} restarted`, POLL);
       if (name === 'calculator') Object.assign(calculatorCrash, { from: settledAt, to: Date.now() });
       const restartedAt = Date.now();
       await run.waitAllHealthy();
       recovery.push(
         `${name}: restarted after ${((restartedAt - killedAt) / 1000).toFixed(1)} s, all ready after ${((Date.now() - killedAt) / 1000).toFixed(1)} s`,
       );
-      load.enter(`steady after ${name}`);
+      const steady = `steady after ${name}`;
+      load.enter(steady);
       settledAt = Date.now();
-      await sleep(500);
+      await waitFor(
+        () => [...load.kinds].every((k) => load.answered(k, steady) >= 3),
+        `traffic of every kind after ${name}`,
+        POLL,
+      );
     }
     load.enter('restart postgres');
     await run.control('postgres', 'restart');
     await run.waitAllHealthy();
     load.enter('steady at the end');
-    await until('traffic of every kind after the faults', () =>
-      [...load.kinds].every((k) => load.answered(k, 'steady at the end') >= 3),
+    await waitFor(
+      () => [...load.kinds].every((k) => load.answered(k, 'steady at the end') >= 3),
+      'traffic of every kind after the faults',
+      POLL,
     );
     await load.stop();
 
@@ -391,8 +387,7 @@ describe('faults on the compose topology run as local processes', () => {
     // Transactions: every one that got a 200 completes, and is paid exactly once.
     if (load.transactions.size > 0) {
       const ids = [...load.transactions.keys()];
-      await until(
-        'every accepted transaction to complete',
+      await waitFor(
         async () => {
           const rows = await query<{ status: string }>(
             databaseUrl,
@@ -401,7 +396,8 @@ describe('faults on the compose topology run as local processes', () => {
           );
           return rows.length === ids.length && rows.every((r) => r.status === 'completed');
         },
-        60_000,
+        'every accepted transaction to complete',
+        { ...POLL, limitMs: 60_000 },
       );
       const paid = await query<{ id: string; n: string }>(
         databaseUrl,

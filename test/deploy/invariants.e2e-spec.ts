@@ -143,6 +143,15 @@ describe('docker-compose.yml against the role table', () => {
     expect(raw.services.auth.environment.JWT_SECRET).toMatch(/^\$\{JWT_SECRET:\?.+\}$/);
   });
 
+  it('requires POSTGRES_PASSWORD from the environment instead of a default, for the server and every client', () => {
+    const text = readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8');
+    const raw = parse(text, { merge: true });
+
+    expect(raw.services.postgres.environment.POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?.+\}$/);
+    expect(text).not.toMatch(/POSTGRES_PASSWORD:-/);
+    expect(loadCompose().services.auth.environment?.DATABASE_URL).toContain(':test-only-password@');
+  });
+
   it('gives every role a stop_grace_period longer than its SHUTDOWN_GRACE_MS, and a restart policy', () => {
     for (const role of DEPLOYED_ROLES) {
       const s = service(role);

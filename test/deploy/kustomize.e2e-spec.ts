@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { DEPLOYED_ROLES, type Manifest, renderKustomize, repoRoot, spec } from './deploy-files.util.js';
+import { expectEach } from '../harness/expect-each.js';
 
 interface Validatable {
   validate(): void;
@@ -52,7 +53,11 @@ describe('k8s/ kustomization', () => {
 
   it('renders with kubectl kustomize', () => {
     expect(manifests.length).toBeGreaterThan(0);
-    expect(manifests.every((m) => m.metadata?.namespace === 'polyrole' || m.kind === 'Namespace')).toBe(true);
+    expectEach(
+      manifests,
+      (m) => m.metadata?.namespace === 'polyrole' || m.kind === 'Namespace',
+      'each manifest in the polyrole namespace',
+    );
   });
 
   it('validates every rendered object against its Kubernetes schema', async () => {

@@ -127,7 +127,9 @@ describe('echo roles, configured by env, config file and defaults', () => {
       loopPeriodMs: 150,
       logLevel: 'info', // default
     });
-    expect(messages(job)).toContain('[CLIENT env-id] Message from server: [CLIENT env-id] Message N°1 sent');
+    expect(job.logs().find((l) => l.msg === '[CLIENT env-id] Message from server')).toMatchObject({
+      reply: '[CLIENT env-id] Message N°1 sent',
+    });
   });
 
   it('echo-client stops with exit 1 naming every invalid duration, from env and from the file', async () => {
@@ -141,7 +143,9 @@ describe('echo roles, configured by env, config file and defaults', () => {
   it('echo-client exits 1 when a reply differs from the message sent', async () => {
     const job = jobs.wrongReplies;
     expect(await job.wait()).toBe(1);
-    expect(messages(job)).toContain(`[CLIENT seed] Message from server: ${SEED_REPLY}`);
+    expect(job.logs().find((l) => l.msg === '[CLIENT seed] Message from server')).toMatchObject({
+      reply: SEED_REPLY,
+    });
     expect(messages(job)).toContain('[CLIENT seed] Reply differs from message N°1');
   });
 

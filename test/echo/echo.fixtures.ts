@@ -7,20 +7,35 @@ import type { EchoLogger } from '../../src/modules/echo/echo.logger.js';
 
 export type LogLevelName = 'info' | 'warn' | 'error' | 'debug';
 
+interface Entry {
+  level: LogLevelName;
+  message: string;
+  fields?: Record<string, unknown>;
+}
+
 export interface RecordingLogger extends EchoLogger {
-  readonly entries: { level: LogLevelName; message: string }[];
+  readonly entries: Entry[];
   /** Messages logged at `level` (all levels when omitted), in order. */
   messages(level?: LogLevelName): string[];
+  /** The `reply` field of each line that logged one, in order. */
+  replies(): unknown[];
   /** Resolves once a message matching `pattern` has been logged. */
   waitFor(pattern: RegExp): Promise<string>;
 }
 
+/** An entry matches by its message or by one of its string fields (a reply is logged as a field). */
+function matches(e: Entry, pattern: RegExp): boolean {
+  return [e.message, ...Object.values(e.fields ?? {})].some((t) => typeof t === 'string' && pattern.test(t));
+}
+
 export function recordingLogger(): RecordingLogger {
-  const entries: { level: LogLevelName; message: string }[] = [];
+  const entries: Entry[] = [];
   const waiters: { pattern: RegExp; resolve: (m: string) => void }[] = [];
-  const record = (level: LogLevelName) => (message: string) => {
-    entries.push({ level, message });
-    for (const w of waiters.filter((w) => w.pattern.test(message))) {
+  const record = (level: LogLevelName) => (first: string | Record<string, unknown>, second?: string) => {
+    const [message, fields] = typeof first === 'string' ? [first, undefined] : [String(second), first];
+    const entry: Entry = { level, message, ...(fields ? { fields } : {}) };
+    entries.push(entry);
+    for (const w of waiters.filter((w) => matches(entry, w.pattern))) {
       waiters.splice(waiters.indexOf(w), 1);
       w.resolve(message);
     }
@@ -33,8 +48,9 @@ export function recordingLogger(): RecordingLogger {
     debug: record('debug'),
     messages: (level) =>
       entries.filter((e) => level === undefined || e.level === level).map((e) => e.message),
+    replies: () => entries.filter((e) => e.fields && 'reply' in e.fields).map((e) => e.fields!.reply),
     waitFor: (pattern) => {
-      const found = entries.find((e) => pattern.test(e.message));
+      const found = entries.find((e) => matches(e, pattern));
       if (found) return Promise.resolve(found.message);
       return new Promise((resolve) => waiters.push({ pattern, resolve }));
     },

@@ -3,23 +3,27 @@
 // exit codes. `single` = one ROLE=all process; `multi` = one process per role.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ALL_ROLES, ROLE_TABLE, type RoleName } from '../../src/roles/role-table.js';
 import { makeCa, makeRoleCert, type KeyPair } from '../../src/roles/certs/role-certs.js';
 import { freshDatabase } from './database.js';
 import { freePort } from './ports.js';
+import { tempDir } from './temp-dir.js';
 
 export const ROOT = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
 export const MAIN = resolve(ROOT, 'dist/main.js');
+/** What every role process started here inherits: the run's temporary directory, so what it makes there counts. */
+const BASE_ENV = {
+  PATH: process.env.PATH ?? '',
+  ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
+};
 
 /** Runs `node dist/main.js` with only PATH and `env` to its exit (a boot that must fail, or a job). */
 export function boot(env: Record<string, string>) {
   return spawnSync(process.execPath, [MAIN], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { ...BASE_ENV, ...env },
     encoding: 'utf8',
     timeout: 20_000,
   });
@@ -32,15 +36,10 @@ export function boot(env: Record<string, string>) {
 export const MUTUAL_TLS = process.env.TEST_RPC_TLS === 'mutual';
 let testCa: { dir: string; ca: KeyPair } | undefined;
 let certsMade = 0;
-// Processes read their certificates at boot, so the directory can go once the file's tests are over.
-afterAll(() => {
-  if (testCa) rmSync(testCa.dir, { recursive: true, force: true });
-  testCa = undefined;
-});
 
 function testCert(name: string, roles: readonly string[]): { ca: KeyPair; pair: KeyPair } {
   if (!testCa) {
-    const dir = mkdtempSync(join(tmpdir(), 'polyrole-mtls-'));
+    const dir = tempDir('test-ca');
     testCa = { dir, ca: makeCa(dir) };
   }
   return { ca: testCa.ca, pair: makeRoleCert(testCa.dir, testCa.ca, `${name}-${++certsMade}`, roles) };
@@ -119,7 +118,7 @@ export class RoleProcess {
     this.exitCode = null;
     const child = spawn(process.execPath, [MAIN], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...this.env },
+      env: { ...BASE_ENV, HOME: process.env.HOME ?? '/tmp', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

@@ -2,6 +2,11 @@
 // (multi); its children are always processes of their own (`node dist/main.js` with ROLE=child).
 import request from 'supertest';
 import { Topology, TOPOLOGIES, type RoleProcess } from '../harness/topology.js';
+import { waitFor } from '../harness/wait-for.js';
+import { expectEach } from '../harness/expect-each.js';
+
+/** How the waits here poll: each look costs a request. */
+const POLL = { limitMs: 30_000, everyMs: 100 };
 
 const RANGE = 1000;
 const MASTER_SEED = 'e2e-master-seed';
@@ -40,16 +45,6 @@ const seededProgress = {
   duplicates: 894,
 };
 
-async function until<T>(probe: () => Promise<T | undefined>, what: string, limitMs = 30_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -69,15 +64,23 @@ describe.each(TOPOLOGIES)('master and children, %s topology', (kind) => {
   const create = async (body: object) =>
     (await request(url).post('/master/children').send(body).expect(202)).body as { id: string };
   const whenEnded = (id: string) =>
-    until(async () => {
-      const c = await child(id);
-      return ['succeeded', 'failed'].includes(c.status) ? c : undefined;
-    }, `child ${id} to end`);
+    waitFor(
+      async () => {
+        const c = await child(id);
+        return ['succeeded', 'failed'].includes(c.status) ? c : undefined;
+      },
+      `child ${id} to end`,
+      POLL,
+    );
   const whenRunning = (id: string) =>
-    until(async () => {
-      const c = await child(id);
-      return c.status === 'running' ? (c as { pid: number }) : undefined;
-    }, `child ${id} to run`);
+    waitFor(
+      async () => {
+        const c = await child(id);
+        return c.status === 'running' ? (c as { pid: number }) : undefined;
+      },
+      `child ${id} to run`,
+      POLL,
+    );
 
   beforeAll(async () => {
     topo = await Topology.startKind(kind, ['master'], {
@@ -194,7 +197,7 @@ describe.each(TOPOLOGIES)('master and children, %s topology', (kind) => {
       running.push((await create(endless)).id);
       const pids = (await Promise.all(running.map(whenRunning))).map((c) => c.pid);
       expect(pids).toHaveLength(2);
-      expect(pids.every(isAlive)).toBe(true);
+      expectEach(pids, isAlive, 'each child process alive');
 
       expect(await master.stop()).toBe(0);
       expect(pids.filter(isAlive)).toEqual([]);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Gateway, loadRoutes } from '../../docker/compose-local/gateway.js';
 import { Topology, ROOT } from '../harness/topology.js';
 import { postFrom, secrets, users, type Answer } from './payments.fixtures.js';
+import { expectEach } from '../harness/expect-each.js';
 
 const LIMIT = 3;
 /** Each test speaks from its own loopback addresses, so their counts never mix. */
@@ -56,7 +57,7 @@ describe('the login limit across auth replicas', () => {
   afterAll(async () => {
     await gateway?.close();
     const codes = await topo?.stop();
-    expect(Object.values(codes ?? {}).every((c) => c === 0)).toBe(true);
+    expectEach(codes ?? {}, (code) => code === 0, 'every role to exit 0');
   });
 
   it('counts attempts on both replicas against one limit, and answers a 429 problem with Retry-After', async () => {

@@ -10,11 +10,13 @@ import {
   secrets,
   signToken,
   tokenOf,
-  until,
+  POLL,
   users,
   wrongPassword,
   type Answer,
 } from './payments.fixtures.js';
+import { waitFor } from '../harness/wait-for.js';
+import { expectEach } from '../harness/expect-each.js';
 
 const RATE_LIMIT = 20;
 
@@ -43,7 +45,7 @@ describe.each(TOPOLOGIES)('payments, %s topology', (kind) => {
   });
   afterAll(async () => {
     const codes = await topo?.stop();
-    expect(Object.values(codes ?? {}).every((c) => c === 0)).toBe(true);
+    expectEach(codes ?? {}, (code) => code === 0, 'every role to exit 0');
   });
 
   describe('the original flow', () => {
@@ -71,24 +73,30 @@ describe.each(TOPOLOGIES)('payments, %s topology', (kind) => {
     });
 
     it('reaches status completed', async () => {
-      const done = await until('completion', async () => {
-        const res = await get(`${api.url}/transaction/transaction/${accepted.body.id}`, {
-          authorization: `Bearer ${alice}`,
-        });
-        return res.body.status === 'completed' ? res : undefined;
-      });
+      const done = await waitFor(
+        async () => {
+          const res = await get(`${api.url}/transaction/transaction/${accepted.body.id}`, {
+            authorization: `Bearer ${alice}`,
+          });
+          return res.body.status === 'completed' ? res : undefined;
+        },
+        'completion',
+        POLL,
+      );
       expect(done.body).toMatchObject({ ...accepted.body, status: 'completed' });
     });
   });
 
   describe('POST /auth/token', () => {
-    it('issues an HS256 token with user_id, username, enabled, exp, iat and sub', async () => {
+    it('issues an HS256 token with user_id, username, enabled, exp, iat, sub, iss and aud', async () => {
       const claims = claimsOf(alice);
       expect(claims).toEqual({
         user_id: 1,
         username: 'alice',
         enabled: true,
         sub: '1',
+        iss: 'polyrole-auth',
+        aud: 'polyrole',
         iat: expect.any(Number),
         exp: (claims.iat as number) + 300,
       });
@@ -259,7 +267,11 @@ describe.each(TOPOLOGIES)('payments, %s topology', (kind) => {
         attempts.push(
           await postFrom('127.0.0.2', `${auth.url}/auth/token`, { username: 'alice', password: 'x' }),
         );
-      expect(attempts.slice(0, RATE_LIMIT).every((a) => a.status === 401)).toBe(true);
+      expectEach(
+        attempts.slice(0, RATE_LIMIT),
+        (a) => a.status === 401,
+        'each attempt below the limit to get 401',
+      );
       const limited = attempts[RATE_LIMIT];
       expect(limited.status).toBe(429);
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);

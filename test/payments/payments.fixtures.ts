@@ -1,7 +1,9 @@
 // Named fixtures and small HTTP helpers for the payment e2e suites (auth, transaction, psp).
 import { createHmac } from 'node:crypto';
 import { request } from 'node:http';
-import { sleep } from '../harness/topology.js';
+
+/** How the waits here poll: each look costs a request. */
+export const POLL = { limitMs: 15_000, everyMs: 100 };
 
 export const secrets = {
   jwt: 'e2e-jwt-secret-0123456789abcdef-0123456789',
@@ -96,18 +98,4 @@ export function signToken(claims: Record<string, unknown>, secret: string, alg =
 
 export function claimsOf(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
-}
-
-export async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }

@@ -3,7 +3,9 @@
 // can be stopped: `single` keeps auth and transaction together in one process, `multi` runs all three apart.
 import { query } from '../harness/database.js';
 import { sleep, Topology, TOPOLOGIES, type RoleProcess, type TopologyKind } from '../harness/topology.js';
-import { post, secrets, tokenOf, until, users } from './payments.fixtures.js';
+import { post, secrets, tokenOf, POLL, users } from './payments.fixtures.js';
+import { waitFor } from '../harness/wait-for.js';
+import { expectEach } from '../harness/expect-each.js';
 
 const ENV = {
   JWT_SECRET: secrets.jwt,
@@ -42,13 +44,13 @@ describe.each(TOPOLOGIES)('payment durability, %s topology', (kind) => {
       [ids],
     );
   const allCompleted = (ids: string[]) =>
-    until(
-      'every transaction completed',
+    waitFor(
       async () =>
         (await statuses(ids)).filter((r) => r.status === 'completed').length === ids.length
           ? true
           : undefined,
-      30_000,
+      'every transaction completed',
+      { ...POLL, limitMs: 30_000 },
     );
   const paidRows = async (ids: string[]) =>
     (
@@ -82,15 +84,19 @@ describe.each(TOPOLOGIES)('payment durability, %s topology', (kind) => {
       ids.push(res.body.id);
     }
     // Delivery was attempted and failed for every one of them; they wait, pending.
-    await until('a failed delivery of each', async () => {
-      const [row] = await query<{ n: number }>(
-        topo.databaseUrl,
-        'SELECT count(*)::int AS n FROM transaction_outbox WHERE attempts > 0 AND transaction_id = ANY($1)',
-        [ids],
-      );
-      return row.n === ids.length ? true : undefined;
-    });
-    expect((await statuses(ids)).every((r) => r.status === 'pending')).toBe(true);
+    await waitFor(
+      async () => {
+        const [row] = await query<{ n: number }>(
+          topo.databaseUrl,
+          'SELECT count(*)::int AS n FROM transaction_outbox WHERE attempts > 0 AND transaction_id = ANY($1)',
+          [ids],
+        );
+        return row.n === ids.length ? true : undefined;
+      },
+      'a failed delivery of each',
+      POLL,
+    );
+    expectEach(await statuses(ids), (r) => r.status === 'pending', 'each transaction still pending');
 
     await psp.restart();
     await allCompleted(ids);
@@ -116,7 +122,7 @@ describe.each(TOPOLOGIES)('payment durability, %s topology', (kind) => {
         }
       }
     });
-    await until('a burst under way', async () => (accepted.length >= 60 ? true : undefined));
+    await waitFor(async () => (accepted.length >= 60 ? true : undefined), 'a burst under way', POLL);
     await api.kill();
     killed = true;
     await Promise.all(burst);
@@ -128,14 +134,18 @@ describe.each(TOPOLOGIES)('payment durability, %s topology', (kind) => {
     const logged = paymentsLogged(psp);
     expect(accepted.filter((id) => logged.get(id) !== 1)).toEqual([]);
     // Whatever was committed without an answer completes too, and nothing anywhere was paid twice.
-    await until('an empty outbox', async () => {
-      const [row] = await query<{ n: number }>(
-        topo.databaseUrl,
-        'SELECT count(*)::int AS n FROM transaction_outbox',
-      );
-      return row.n === 0 ? true : undefined;
-    });
-    expect([...logged.values()].every((n) => n === 1)).toBe(true);
+    await waitFor(
+      async () => {
+        const [row] = await query<{ n: number }>(
+          topo.databaseUrl,
+          'SELECT count(*)::int AS n FROM transaction_outbox',
+        );
+        return row.n === 0 ? true : undefined;
+      },
+      'an empty outbox',
+      POLL,
+    );
+    expectEach(Object.fromEntries(logged), (n) => n === 1, 'each transaction paid exactly once');
     const [{ pending }] = await query<{ pending: number }>(
       topo.databaseUrl,
       `SELECT count(*) FILTER (WHERE status <> 'completed')::int AS pending FROM transactions`,

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { boot, MAIN, ROOT, Topology } from '../harness/topology.js';
+import { tempDir } from '../harness/temp-dir.js';
 
 /** Like boot(), without blocking this process's event loop (a test server here must keep accepting). */
 function bootAsync(
@@ -49,7 +50,7 @@ describe('booting a role', () => {
   });
 
   it('reports a bad value from a config file with the variable it stands for', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'config-'));
+    const dir = tempDir('config');
     writeFileSync(join(dir, 'rates.yaml'), 'rates:\n  USD: -1\n');
     const res = boot({ ROLE: 'exchange', CONFIG_DIR: dir });
     expect(res.status).toBe(1);
@@ -59,14 +60,14 @@ describe('booting a role', () => {
   });
 
   it('takes the environment over config/ files over built-in defaults', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'config-'));
+    const dir = tempDir('config');
     writeFileSync(join(dir, 'rates.yaml'), 'rates:\n  EUR: 1\n  USD: 2\n');
     const fromFile = await Topology.start([{ role: 'exchange', env: { CONFIG_DIR: dir } }]);
     const fromEnv = await Topology.start([
       { role: 'exchange', env: { CONFIG_DIR: dir, EXCHANGE_RATES: 'EUR=1,USD=3' } },
     ]);
     const defaults = await Topology.start([
-      { role: 'exchange', env: { CONFIG_DIR: mkdtempSync(join(tmpdir(), 'empty-')) } },
+      { role: 'exchange', env: { CONFIG_DIR: tempDir('empty-config') } },
     ]);
     try {
       expect((await request(fromFile.get('exchange').url).get('/exchange/rates')).body).toEqual({

@@ -2,14 +2,15 @@
 // valid certificate from the deployment's CA, and a server answers a pattern only for the roles the role table
 // says call it. Stock Nest ClientTCP clients stand in for callers of each kind.
 import { ClientTCP } from '@nestjs/microservices';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { firstValueFrom, timeout } from 'rxjs';
 import { makeCa, makeRoleCert, makeRoleCerts, type KeyPair } from '../../src/roles/certs/role-certs.js';
 import { ensureCommand } from '../harness/tools.js';
 import { Topology, type RoleProcess } from '../harness/topology.js';
-import { get, post, secrets, tokenOf, until, users } from '../payments/payments.fixtures.js';
+import { get, post, secrets, tokenOf, POLL, users } from '../payments/payments.fixtures.js';
+import { waitFor } from '../harness/wait-for.js';
+import { expectEach } from '../harness/expect-each.js';
+import { tempDir } from '../harness/temp-dir.js';
 
 const conversion = { amount: 100, from: 'EUR', to: 'USD' };
 
@@ -20,6 +21,8 @@ describe('mutual TLS between roles', () => {
   let exchange: RoleProcess;
   let psp: RoleProcess;
   const clients: ClientTCP[] = [];
+  /** What each stock client's own logger reported (a refused handshake is an expected error: kept, not printed). */
+  const reported = new WeakMap<ClientTCP, unknown[]>();
 
   /** A stock Nest client dialling a role's TCP port; `pair` is the certificate it presents, if any. */
   function stockClient(target: RoleProcess, pair?: KeyPair, ca = certs.ca.cert): ClientTCP {
@@ -33,6 +36,9 @@ describe('mutual TLS between roles', () => {
         checkServerIdentity: () => undefined,
       },
     });
+    const errors: unknown[] = [];
+    reported.set(client, errors);
+    Object.assign(client, { logger: { error: (err: unknown) => errors.push(err) } });
     clients.push(client);
     return client;
   }
@@ -43,7 +49,7 @@ describe('mutual TLS between roles', () => {
 
   beforeAll(async () => {
     await ensureCommand('openssl', 'openssl');
-    dir = mkdtempSync(join(tmpdir(), 'polyrole-mtls-spec-'));
+    dir = tempDir('mtls-spec');
     certs = makeRoleCerts(dir);
     const tlsOf = (role: string) => ({
       RPC_TLS: 'mutual',
@@ -71,7 +77,7 @@ describe('mutual TLS between roles', () => {
   afterAll(async () => {
     clients.forEach((c) => c.close());
     const codes = await topo?.stop();
-    expect(Object.values(codes ?? {}).every((c) => c === 0)).toBe(true);
+    expectEach(codes ?? {}, (code) => code === 0, 'every role to exit 0');
   });
 
   it('carries a payment from transaction through auth to psp end to end', async () => {
@@ -83,12 +89,16 @@ describe('mutual TLS between roles', () => {
       token,
     });
     expect(accepted.status).toBe(200);
-    const done = await until('completion', async () => {
-      const res = await get(`${api.url}/transaction/transaction/${accepted.body.id}`, {
-        authorization: `Bearer ${token}`,
-      });
-      return res.body.status === 'completed' ? res : undefined;
-    });
+    const done = await waitFor(
+      async () => {
+        const res = await get(`${api.url}/transaction/transaction/${accepted.body.id}`, {
+          authorization: `Bearer ${token}`,
+        });
+        return res.body.status === 'completed' ? res : undefined;
+      },
+      'completion',
+      POLL,
+    );
     expect(done.body.status).toBe('completed');
   });
 
@@ -150,10 +160,14 @@ describe('mutual TLS between roles', () => {
     const url = topo.get('master').url;
     const created = await post(`${url}/master/children`, { count: 200 });
     expect(created.status).toBe(202);
-    const ended = await until('the child to end', async () => {
-      const res = await get(`${url}/master/children/${created.body.id}`);
-      return ['succeeded', 'failed'].includes(res.body.status) ? res : undefined;
-    });
+    const ended = await waitFor(
+      async () => {
+        const res = await get(`${url}/master/children/${created.body.id}`);
+        return ['succeeded', 'failed'].includes(res.body.status) ? res : undefined;
+      },
+      'the child to end',
+      POLL,
+    );
     expect(ended.body.status).toBe('succeeded');
     const progress = await get(`${url}/master/progress`);
     expect(progress.body.received).toBe(200);
@@ -171,7 +185,11 @@ describe('mutual TLS between roles', () => {
   }
 
   it('refuses, at the handshake, a stock ClientTCP that presents no certificate', async () => {
-    await handshakeRefusal(stockClient(exchange));
+    const client = stockClient(exchange);
+    await handshakeRefusal(client);
+    expect(reported.get(client)).toContainEqual(
+      expect.objectContaining({ code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' }),
+    );
   });
 
   it('refuses an expired certificate of an allowed role', async () => {
@@ -183,7 +201,7 @@ describe('mutual TLS between roles', () => {
   });
 
   it('refuses a certificate naming an allowed role but signed by another CA', async () => {
-    const otherDir = mkdtempSync(join(tmpdir(), 'polyrole-other-ca-'));
+    const otherDir = tempDir('other-ca');
     const stranger = makeRoleCert(otherDir, makeCa(otherDir), 'generator', ['generator']);
     await handshakeRefusal(stockClient(exchange, stranger));
   });
@@ -192,7 +210,7 @@ describe('mutual TLS between roles', () => {
 describe('mutual TLS with several roles in one process', () => {
   it('leaves in-process calls alone, even under a certificate that may call nothing', async () => {
     await ensureCommand('openssl', 'openssl');
-    const dir = mkdtempSync(join(tmpdir(), 'polyrole-mtls-all-'));
+    const dir = tempDir('mtls-all');
     const ca = makeCa(dir);
     const nobody = makeRoleCert(dir, ca, 'echo-server', ['echo-server']);
     const topo = await Topology.start([

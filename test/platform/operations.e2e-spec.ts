@@ -1,6 +1,7 @@
 // Operations on every role: health, readiness during shutdown, /about, /metrics, /docs, graceful exit.
 import request from 'supertest';
-import { Topology, TOPOLOGIES, sleep } from '../harness/topology.js';
+import { Topology, TOPOLOGIES } from '../harness/topology.js';
+import { waitFor } from '../harness/wait-for.js';
 
 describe.each(TOPOLOGIES)('operations, %s topology', (kind) => {
   let topo: Topology;
@@ -81,13 +82,11 @@ describe.each(TOPOLOGIES)('operations, %s topology', (kind) => {
   it('turns readiness false as soon as shutdown starts, then exits 0 logging each closed resource', async () => {
     const p = topo.host('exchange');
     p.signal('SIGTERM');
-    let sawNotReady = false;
-    for (let i = 0; i < 20 && !sawNotReady; i++) {
-      const res = await fetch(`${p.url}/health/ready`).catch(() => undefined);
-      if (res?.status === 503) sawNotReady = true;
-      else await sleep(50);
-    }
-    expect(sawNotReady).toBe(true);
+    await waitFor(
+      async () => (await fetch(`${p.url}/health/ready`)).status === 503,
+      'readiness to turn false',
+      { limitMs: 1000, everyMs: 50 },
+    );
     expect(await p.wait()).toBe(0);
     const msgs = p.logs().map((l) => l.msg);
     expect(msgs).toEqual(

@@ -1,15 +1,15 @@
 // Cross-role calls between real processes: fail fast while the peer is down, recover by themselves, time out a
 // peer that never answers, run over TLS, and refuse oversized messages.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { testClientTls, Topology, sleep } from '../harness/topology.js';
+import { testClientTls, Topology } from '../harness/topology.js';
 import { freePort } from '../harness/ports.js';
 import { ensureCommand } from '../harness/tools.js';
 import { TcpConnection } from '../../src/platform/transport/tcp-connection.js';
+import { waitFor } from '../harness/wait-for.js';
+import { tempDir } from '../harness/temp-dir.js';
 
 describe('calls from generator to exchange as separate processes', () => {
   let topo: Topology;
@@ -34,12 +34,11 @@ describe('calls from generator to exchange as separate processes', () => {
     expect(ready.body.error).toHaveProperty('peer:exchange');
 
     await topo.get('exchange').restart();
-    let status = 0;
-    for (let i = 0; i < 60 && status !== 200; i++) {
-      status = (await request(gen.url).get('/generator/random')).status;
-      if (status !== 200) await sleep(100);
-    }
-    expect(status).toBe(200);
+    await waitFor(
+      async () => (await request(gen.url).get('/generator/random')).status === 200,
+      'the generator to reach the restarted exchange',
+      { everyMs: 100 },
+    );
     expect(gen.exitCode).toBeNull();
   });
 });
@@ -76,7 +75,7 @@ describe('a peer that accepts connections but never answers', () => {
 describe('TLS and message limits on the TCP transport', () => {
   it('carries calls over TLS when both roles are configured for it', async () => {
     await ensureCommand('openssl', 'openssl');
-    const dir = mkdtempSync(join(tmpdir(), 'tls-'));
+    const dir = tempDir('tls');
     execFileSync(
       'openssl',
       [

@@ -1,5 +1,5 @@
 // HTTP and RPC doors of auth: POST /auth/token (the original's login) and the auth.verify pattern.
-import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, Header, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBody, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/errors/app-error.js';
@@ -21,6 +21,7 @@ export class AuthController {
   @Public()
   @Post('token')
   @HttpCode(200)
+  @Header('cache-control', 'no-store')
   @ApiBody({
     schema: {
       type: 'object',

@@ -34,7 +34,13 @@ import { UsersRepository } from './users.repository.js';
         const s = boot.settings(authSettings);
         const log = createLogger('auth');
         const secret = resolveJwtSecret(s.jwtSecret, (m) => log.warn(m));
-        return new TokenService(secret, s.jwtTtlS, () => Math.floor(clock.now().getTime() / 1000));
+        const policy = {
+          ttlS: s.jwtTtlS,
+          issuer: s.jwtIssuer,
+          audience: s.jwtAudience,
+          skewS: s.jwtClockSkewS,
+        };
+        return new TokenService(secret, policy, () => Math.floor(clock.now().getTime() / 1000));
       },
       inject: [BootContext, Clock],
     },

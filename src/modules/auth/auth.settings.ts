@@ -1,25 +1,8 @@
 // Auth settings. JWT_SECRET is read by this module only; production needs a real one (checked with the settings).
-import { bool, int, parseGoDuration, str } from '../../platform/config/parsers.js';
+import { bool, int, parseRateLimit, str } from '../../platform/config/parsers.js';
 import { defineSettings } from '../../platform/config/settings.js';
 
-export interface RateLimit {
-  /** Attempts allowed per window; 0 turns the limit off. */
-  max: number;
-  windowMs: number;
-}
-
-/** `10/60s`, `10/1m`, `5 / 30s`, or `off`. */
-export function parseRateLimit(raw: unknown): RateLimit {
-  const text = String(raw).trim().toLowerCase();
-  if (text === 'off' || text === '0') return { max: 0, windowMs: 0 };
-  const m = /^(\d+)\s*\/\s*(\S+)$/.exec(text);
-  if (!m) throw new Error('must be <count>/<window>, e.g. 10/60s or 10/1m, or off');
-  const max = Number(m[1]);
-  const windowMs = parseGoDuration(m[2]);
-  if (!Number.isSafeInteger(max) || max < 1) throw new Error('count must be a positive integer');
-  if (windowMs < 1000) throw new Error('window must be at least 1s');
-  return { max, windowMs };
-}
+export { parseRateLimit, type RateLimit } from '../../platform/config/parsers.js';
 
 export const MIN_SECRET_BYTES = 32;
 
@@ -38,6 +21,12 @@ export const authSettings = defineSettings(
   {
     jwtSecret: { env: 'JWT_SECRET', optional: true, secret: true, parse: str({ minLength: 1 }) },
     jwtTtlS: { env: 'JWT_TTL_S', default: 300, parse: int({ min: 1, max: 86_400 * 30 }) },
+    /** The `iss` every token carries and must carry to be accepted. */
+    jwtIssuer: { env: 'JWT_ISSUER', default: 'polyrole-auth', parse: str({ minLength: 1 }) },
+    /** The `aud` every token carries and must carry to be accepted. */
+    jwtAudience: { env: 'JWT_AUDIENCE', default: 'polyrole', parse: str({ minLength: 1 }) },
+    /** How far apart the roles' clocks may be: allowed on a token's iat, and on top of JWT_TTL_S for its lifetime. */
+    jwtClockSkewS: { env: 'JWT_CLOCK_SKEW_S', default: 30, parse: int({ min: 0, max: 300 }) },
     /** Login attempts per client address, shared by every auth replica. */
     rateLimit: { env: 'AUTH_RATE_LIMIT', default: { max: 10, windowMs: 60_000 }, parse: parseRateLimit },
     /** Failed logins per username, whatever the address. */

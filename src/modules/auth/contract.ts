@@ -10,7 +10,10 @@ export interface VerifiedUser {
   user_id: number;
   username: string;
   enabled: boolean;
-  /** The token's expiry (seconds since the epoch): a caller may reuse this answer for the same token until then. */
+  /**
+   * Until when (seconds since the epoch) a caller may reuse this answer for the same token: the token's expiry,
+   * but never more than JWT_TTL_S after auth answered, so a rotated secret stops every remembered token in time.
+   */
   exp: number;
 }
 

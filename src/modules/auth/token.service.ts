@@ -1,5 +1,8 @@
 // Issues and verifies the HS256 JWTs. Verification accepts HS256 only, so `alg: none`, RS256/HS512 tokens, bad
-// signatures and tokens of another secret are all invalid. Production's secret policy is checked with the settings.
+// signatures and tokens of another secret are all invalid. A validly signed token must also be one this service
+// could have issued: its issuer and audience, a lifetime no longer than JWT_TTL_S, not issued in the future, a
+// real user id, and no critical header extension (none is understood). The clock skew allowed between roles is
+// JWT_CLOCK_SKEW_S. Production's secret policy is checked with the settings.
 import { createSecretKey, randomBytes } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { AppError } from '../../platform/errors/app-error.js';
@@ -17,8 +20,18 @@ export interface TokenClaims {
   username: string;
   enabled: boolean;
   sub: string;
+  iss: string;
+  aud: string;
   iat: number;
   exp: number;
+}
+
+export interface TokenPolicy {
+  ttlS: number;
+  issuer: string;
+  audience: string;
+  /** Seconds a peer's clock may be ahead: for a token's iat, and on top of ttlS for its lifetime. */
+  skewS: number;
 }
 
 /**
@@ -46,7 +59,7 @@ export class TokenService {
 
   constructor(
     secret: string,
-    private readonly ttlS: number,
+    private readonly policy: TokenPolicy,
     private readonly nowS: () => number,
   ) {
     this.jwt = new JwtService({
@@ -65,35 +78,52 @@ export class TokenService {
       username: user.username,
       enabled: user.enabled,
       sub: String(user.id),
+      iss: this.policy.issuer,
+      aud: this.policy.audience,
       iat,
-      exp: iat + this.ttlS,
+      exp: iat + this.policy.ttlS,
     };
     return this.jwt.sign(claims);
   }
 
-  /** The user a token speaks for, or a 401 AppError coded token_expired / token_invalid. */
+  /**
+   * The user a token speaks for, or a 401 AppError coded token_expired / token_invalid. The answer's `exp` is the
+   * token's, but never more than JWT_TTL_S from now: a caller that reuses the answer (the transaction's token
+   * cache) stops within JWT_TTL_S of a secret rotation, whatever the token claims.
+   */
   verify(token: string): VerifiedUser {
+    const now = this.nowS();
+    const { ttlS, issuer, audience, skewS } = this.policy;
+    let header: { crit?: unknown };
     let claims: Partial<TokenClaims>;
     try {
-      claims = this.jwt.verify<Partial<TokenClaims>>(token, {
+      ({ header, payload: claims } = this.jwt.verify(token, {
         algorithms: ['HS256'],
-        clockTimestamp: this.nowS(),
-      });
+        clockTimestamp: now,
+        issuer,
+        audience,
+        complete: true,
+      }) as unknown as { header: { crit?: unknown }; payload: Partial<TokenClaims> });
     } catch (err) {
       if ((err as Error).name === 'TokenExpiredError')
         throw new AppError(401, TOKEN_ERRORS.expired, 'Token has expired');
       throw invalid();
     }
-    const { user_id, username, enabled, sub, exp } = claims;
+    const { user_id, username, enabled, sub, iat, exp } = claims;
     if (
+      header.crit !== undefined ||
       !Number.isSafeInteger(user_id) ||
+      user_id! < 1 ||
       typeof username !== 'string' ||
       typeof enabled !== 'boolean' ||
       sub !== String(user_id) ||
-      typeof exp !== 'number'
+      typeof iat !== 'number' ||
+      typeof exp !== 'number' ||
+      iat > now + skewS ||
+      exp - iat > ttlS + skewS
     ) {
       throw invalid();
     }
-    return { user_id: user_id!, username, enabled, exp };
+    return { user_id: user_id!, username, enabled, exp: Math.min(exp, now + ttlS) };
   }
 }

@@ -4,7 +4,9 @@ import { Body, Controller, Get, HttpCode, Post, Query, Req, Sse, type MessageEve
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { map, type Observable } from 'rxjs';
+import { BootContext } from '../../platform/boot-context.js';
 import { Public } from '../../platform/http/access.decorator.js';
+import { hasOperationsAccess, hasOperatorToken } from '../../platform/http/operations.guard.js';
 import { currentRequestId, newRequestId } from '../../platform/logging/request-context.js';
 import { RpcHandler } from '../../platform/transport/rpc-handler.decorator.js';
 import type { CallOrigin } from './calculate.use-case.js';
@@ -30,6 +32,13 @@ function rpcOrigin(clientIp: string | undefined): CallOrigin {
   };
 }
 
+/** An event as the public log shows it: with its client address only for an operator. */
+function withoutClientIp(e: StoredCalculatorEvent): StoredCalculatorEvent {
+  if (!('clientIp' in e.payload)) return e;
+  const { clientIp: _hidden, ...payload } = e.payload;
+  return { ...e, payload } as StoredCalculatorEvent;
+}
+
 export interface EventPage {
   events: Array<Omit<StoredCalculatorEvent, 'createdAt'> & { createdAt: string }>;
   /** Pass as `after` to read on; equals the request's `after` when nothing newer is stored. */
@@ -43,6 +52,7 @@ export class CalculatorController {
   constructor(
     private readonly calculator: CalculatorService,
     private readonly events: CalculatorEventLog,
+    private readonly boot: BootContext,
   ) {}
 
   @Post('summation')
@@ -62,12 +72,18 @@ export class CalculatorController {
     return this.events.stats();
   }
 
+  /** Every caller's address is in the log: shown to operators only (anyone, where the console is open). */
   @Get('events')
-  async eventLog(@Query() query: EventsQueryDto): Promise<EventPage> {
+  async eventLog(@Query() query: EventsQueryDto, @Req() req: FastifyRequest): Promise<EventPage> {
     const after = query.after ?? '0';
     const stored = await this.events.read(after, query.limit ? Number(query.limit) : EVENTS_DEFAULT_LIMIT);
+    const p = this.boot.platform;
+    const operator = hasOperationsAccess(p, req) || hasOperatorToken(p, req);
     return {
-      events: stored.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() })),
+      events: stored.map((e) => ({
+        ...(operator ? e : withoutClientIp(e)),
+        createdAt: e.createdAt.toISOString(),
+      })),
       next: stored.at(-1)?.seq ?? after,
     };
   }

@@ -7,8 +7,17 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath, type ServingStatus } from 'grpc-health-check';
+import { ROOT_CONTEXT, context, trace, type Span } from '@opentelemetry/api';
+import {
+  ATTR_RPC_METHOD,
+  ATTR_RPC_STATUS_CODE,
+  ATTR_RPC_SYSTEM_NAME,
+  RPC_SYSTEM_NAME_VALUE_GRPC,
+} from '@opentelemetry/semantic-conventions';
 import { AppError } from '../../platform/errors/app-error.js';
+import { undotPackagelessSymbols } from '../../platform/internals/grpc-reflection.js';
 import { isUsableRequestId } from '../../platform/logging/request-context.js';
+import { failSpan, startServerSpan } from '../../platform/tracing/tracing.js';
 import {
   computeFactorial,
   computeSummation,
@@ -99,6 +108,18 @@ export function toGrpcError(err: unknown): Partial<grpc.StatusObject> {
   return { code: grpc.status.INTERNAL, details: 'internal error' };
 }
 
+/** The gRPC codes that are the server's fault (the semantic conventions' list for gRPC server spans). */
+function isServerFault(code: grpc.status): boolean {
+  return (
+    code === grpc.status.UNKNOWN ||
+    code === grpc.status.DEADLINE_EXCEEDED ||
+    code === grpc.status.UNIMPLEMENTED ||
+    code === grpc.status.INTERNAL ||
+    code === grpc.status.UNAVAILABLE ||
+    code === grpc.status.DATA_LOSS
+  );
+}
+
 function metaOf(call: grpc.ServerUnaryCall<unknown, unknown>): GrpcCallMeta {
   const peer = call.getPeer();
   const clientIp = clientIpFromPeer(peer);
@@ -106,30 +127,12 @@ function metaOf(call: grpc.ServerUnaryCall<unknown, unknown>): GrpcCallMeta {
   return isUsableRequestId(requestId) ? { clientIp, peer, requestId } : { clientIp, peer };
 }
 
-type SymbolIndex = Record<string, unknown>;
-
 /**
- * @grpc/reflection 1.0.x names symbols of a package-less proto with a leading dot (`.MathHelper`), so a reflection
- * client (grpcurl, Postman) lists a service that does not exist and cannot look `MathHelper` up. Re-key them under
- * their real names; the spec's reflection test fails if the library's internals ever move.
+ * @grpc/reflection 1.0.x names symbols of a package-less proto with a leading dot (`.MathHelper`): re-keyed under
+ * their real names (platform/internals/grpc-reflection.ts), or the boot stops naming the library.
  */
 function reflectionFor(definition: protoLoader.PackageDefinition): ReflectionService {
-  const reflection = new ReflectionService(definition);
-  const impls = reflection as unknown as Record<
-    'v1' | 'v1Alpha',
-    { services?: SymbolIndex; symbols?: SymbolIndex }
-  >;
-  for (const impl of [impls.v1, impls.v1Alpha]) {
-    for (const [name, value] of Object.entries(impl?.services ?? {})) {
-      if (!name.startsWith('.')) continue;
-      delete impl.services![name];
-      impl.services![name.slice(1)] = value;
-    }
-    for (const [name, value] of Object.entries(impl?.symbols ?? {})) {
-      if (name.startsWith('.')) impl.symbols![name.slice(1)] ??= value;
-    }
-  }
-  return reflection;
+  return undotPackagelessSymbols(new ReflectionService(definition));
 }
 
 export interface CalculatorGrpcServerOptions {
@@ -206,20 +209,41 @@ export class CalculatorGrpcServer {
     method: string,
     run: (req: Req, meta: GrpcCallMeta) => Promise<Res>,
   ): grpc.handleUnaryCall<Req, Res> {
-    const fail = (err: unknown, callback: grpc.sendUnaryData<Res>) => {
+    // The server span of each call: `MathHelper/<method>`, continuing the caller's traceparent metadata.
+    const fullName = `${MATH_HELPER_SERVICE}/${method}`;
+    const fail = (err: unknown, callback: grpc.sendUnaryData<Res>, span: Span) => {
       if (!(err instanceof AppError)) this.options.onUnexpectedError?.(err, method);
-      callback(toGrpcError(err));
+      const answer = toGrpcError(err);
+      if (span.isRecording()) {
+        const code = answer.code ?? grpc.status.UNKNOWN;
+        span.setAttribute(ATTR_RPC_STATUS_CODE, grpc.status[code]);
+        failSpan(span, err instanceof AppError ? err.code : 'internal', isServerFault(code), answer.details);
+      }
+      span.end();
+      callback(answer);
     };
     return (call, callback) => {
+      const span = startServerSpan(fullName, {
+        traceparent: call.metadata.get('traceparent')[0],
+        tracestate: call.metadata.get('tracestate')[0],
+      });
+      if (span.isRecording()) {
+        span.setAttribute(ATTR_RPC_SYSTEM_NAME, RPC_SYSTEM_NAME_VALUE_GRPC);
+        span.setAttribute(ATTR_RPC_METHOD, fullName);
+      }
       let answer: Promise<Res>;
       try {
-        answer = run(call.request, metaOf(call));
+        answer = context.with(trace.setSpan(ROOT_CONTEXT, span), run, undefined, call.request, metaOf(call));
       } catch (err) {
-        return fail(err, callback);
+        return fail(err, callback, span);
       }
       answer.then(
-        (res) => callback(null, res),
-        (err: unknown) => fail(err, callback),
+        (res) => {
+          if (span.isRecording()) span.setAttribute(ATTR_RPC_STATUS_CODE, 'OK');
+          span.end();
+          callback(null, res);
+        },
+        (err: unknown) => fail(err, callback, span),
       );
     };
   }

@@ -1,3 +1,4 @@
+import { waitFor } from '../../../test/harness/wait-for.js';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebhookSender, type WebhookLog } from './webhook.sender.js';
@@ -23,16 +24,12 @@ async function receiver(statuses: number[]) {
   return { url, bodies, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-const until = async (cond: () => boolean) => {
-  while (!cond()) await new Promise((r) => setTimeout(r, 5));
-};
-
 describe(WebhookSender.name, () => {
   it('posts the notification as JSON', async () => {
     const hook = await receiver([204]);
     const sender = new WebhookSender({ url: hook.url, log: quiet });
     sender.send(notice);
-    await until(() => sender.delivered === 1);
+    await waitFor(() => sender.delivered === 1, 'one delivery');
     expect(hook.bodies).toEqual([notice]);
     await hook.close();
   });
@@ -54,7 +51,7 @@ describe(WebhookSender.name, () => {
       },
     });
     sender.send(notice);
-    await until(() => sender.delivered === 1);
+    await waitFor(() => sender.delivered === 1, 'one delivery');
     expect({ posts: hook.bodies.length, delays }).toEqual({ posts: 3, delays: [10, 15] });
     await hook.close();
   });
@@ -67,7 +64,7 @@ describe(WebhookSender.name, () => {
       retry: { attempts: 2, initialMs: 1, maxMs: 1 },
     });
     sender.send(notice);
-    await until(() => sender.failed === 1);
+    await waitFor(() => sender.failed === 1, 'one failed delivery');
     expect(hook.bodies).toHaveLength(2);
     await hook.close();
   });
@@ -86,7 +83,7 @@ describe(WebhookSender.name, () => {
     sender.send(notice);
     expect(sender.pendingCount).toBe(1);
     release();
-    await until(() => sender.delivered === 1);
+    await waitFor(() => sender.delivered === 1, 'one delivery');
   });
 
   it('stops retrying at close and reports what was left undelivered', async () => {
@@ -113,7 +110,7 @@ describe(WebhookSender.name, () => {
     await inBackoff;
     expect(sender.pendingCount).toBe(1);
     expect(await sender.close(20)).toEqual({ undelivered: 1 });
-    await until(() => sender.pendingCount === 0);
+    await waitFor(() => sender.pendingCount === 0, 'nothing pending');
     expect(sender.failed).toBe(1);
   });
 });

@@ -73,10 +73,11 @@ describe(EchoClientJob.name, () => {
     const result = await job.run();
 
     expect(result).toMatchObject({ exitCode: 0, sent: 10, failures: 0, connected: true });
-    const replies = log.messages('info').filter((m) => m.includes('Message from server'));
+    expect(log.messages('info').filter((m) => m === '[CLIENT 7] Message from server')).toHaveLength(10);
+    const replies = log.replies();
     expect(replies).toHaveLength(10);
-    expect(replies[0]).toBe('[CLIENT 7] Message from server: [CLIENT 7] Message N°1 sent');
-    expect(replies[9]).toBe('[CLIENT 7] Message from server: [CLIENT 7] Message N°10 sent');
+    expect(replies[0]).toBe('[CLIENT 7] Message N°1 sent');
+    expect(replies[9]).toBe('[CLIENT 7] Message N°10 sent');
     expect(log.messages('info').at(-1)).toBe('[CLIENT 7] Main loop finished');
   });
 
@@ -219,12 +220,8 @@ describe(EchoClientJob.name, () => {
       const result = await job.run();
 
       expect(result).toMatchObject({ exitCode: 0, sent: 10, failures: 0 });
-      const replies = log.messages('info').filter((m) => m.includes('Message from server'));
-      expect(replies).toEqual(
-        Array.from(
-          { length: 10 },
-          (_, i) => `[CLIENT 7] Message from server: ${seedReply(`[CLIENT 7] Message N°${i + 1} sent`)}`,
-        ),
+      expect(log.replies()).toEqual(
+        Array.from({ length: 10 }, (_, i) => seedReply(`[CLIENT 7] Message N°${i + 1} sent`)),
       );
       expect(log.messages('error')).toEqual([]);
       expect(seed.connections()).toBeGreaterThanOrEqual(10);

@@ -198,7 +198,7 @@ export class EchoClientJob {
       const message = Buffer.from(`${this.tag} Message N°${sent} sent`);
       try {
         const reply = await this.exchange(message, deadline);
-        logger.info(`${this.tag} Message from server: ${reply.toString('utf8')}`);
+        logger.info({ reply: reply.toString('utf8') }, `${this.tag} Message from server`);
         if (this.config.expect !== 'any' && !reply.equals(message)) {
           failures++;
           logger.error(`${this.tag} Reply differs from message N°${sent}`);

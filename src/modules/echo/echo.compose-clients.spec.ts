@@ -94,6 +94,7 @@ describe('docker/compose-clients.mjs', () => {
         'env',
         [
           `JWT_SECRET=test-only`,
+          `POSTGRES_PASSWORD=test-only`,
           'docker-compose',
           '--env-file',
           join(dir, 'empty.env'),

@@ -1,6 +1,8 @@
+import { Writable } from 'node:stream';
 import { waitFor } from '../../../test/harness/wait-for.js';
 import { Clock } from '../../platform/clock.js';
 import { AppError } from '../../platform/errors/app-error.js';
+import { configureRootLogger } from '../../platform/logging/logger.js';
 import { Lifecycle } from '../../platform/shutdown/lifecycle.js';
 import { ChildNotRecognisedError, ChildrenService, type ChildrenOptions } from './children.service.js';
 import type { ChildExit, ChildHandle, ChildSpawner, ChildSpec } from './spawners/child-spawner.js';
@@ -88,6 +90,7 @@ const options = {
     maxChildren: 2,
     childTimeoutMs: 60_000,
     advertiseAddr: { host: '127.0.0.1', port: 4123 },
+    stopWaitMs: 60_000,
   } satisfies ChildrenOptions,
 };
 
@@ -347,4 +350,39 @@ describe(ChildrenService.name, () => {
     expect(service.counts()).toMatchObject({ starting: 0, running: 0 });
     expect(statusOf(() => service.create({}))).toBe(503);
   });
+
+  it('gives up on children that do not end within its share of the shutdown budget, naming them', async () => {
+    const logs = captureLogs();
+    const { service, spawner } = setup({ stopWaitMs: 50 });
+    spawner.stopExit = null; // stop() is accepted but the child never ends
+    const stubborn = service.create({}).id;
+    await running(service, spawner, stubborn);
+    spawner.hold(); // and this one's spawn never answers
+    const unstarted = service.create({}).id;
+
+    await service.beforeApplicationShutdown();
+
+    const gaveUp = logs.find((l) => String(l.msg).startsWith('gave up waiting'));
+    expect(gaveUp).toMatchObject({
+      msg: `gave up waiting for 2 children: ${stubborn}, ${unstarted}`,
+      children: [
+        { child: stubborn, ref: spawner.child(stubborn).ref },
+        { child: unstarted, ref: null },
+      ],
+    });
+    expect(spawner.child(stubborn).stopCalls).toBe(1);
+  });
 });
+
+/** The log lines written from now on in this test file, parsed. */
+function captureLogs(): Record<string, unknown>[] {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(JSON.parse(chunk.toString()));
+      done();
+    },
+  });
+  configureRootLogger({ role: 'master', level: 'info', destination });
+  return lines;
+}

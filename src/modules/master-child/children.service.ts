@@ -1,8 +1,11 @@
 // The master's children: starts each through the configured spawner (answering at once, the spawn goes on in the
 // background), enforces MASTER_MAX_CHILDREN and MASTER_CHILD_TIMEOUT_MS, records how each one ended, and stops
 // every child it started when the master shuts down, while the TCP listener still takes their last reports.
+import { SpanKind, context, type Context } from '@opentelemetry/api';
+import { failSpan, platformTracer, traceparentOf } from '../../platform/tracing/tracing.js';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Clock } from '../../platform/clock.js';
 import type { HostPort } from '../../platform/config/parsers.js';
 import {
@@ -37,6 +40,8 @@ export interface ChildrenOptions {
   keepEnded?: number;
   /** Makes each child's CHILD_SECRET; 32 random bytes unless a spec fixes it. */
   newSecret?: () => string;
+  /** How long shutdown waits for its children to end before giving up on them (a share of SHUTDOWN_GRACE_MS). */
+  stopWaitMs: number;
 }
 
 /**
@@ -130,6 +135,8 @@ interface ChildRecord {
   timer?: NodeJS.Timeout;
   /** Resolves once the child has ended (or could not be started). */
   ended: Promise<void>;
+  /** The context of the request that created it: its spawn span (and so the child) join that trace. */
+  context: Context;
 }
 
 function isActive(r: ChildRecord): boolean {
@@ -196,6 +203,7 @@ export class ChildrenService implements BeforeApplicationShutdown {
       createdAt: now,
       stderrTail: '',
       ended: new Promise<void>((resolve) => (markEnded = resolve)),
+      context: context.active(),
     };
     this.children.set(id, record);
     this.prune();
@@ -259,27 +267,56 @@ export class ChildrenService implements BeforeApplicationShutdown {
     this.log.info({ ...message, known: Boolean(r) }, 'child done');
   }
 
-  /** Stops every child before the TCP listener closes, so their final reports still land. */
+  /**
+   * Stops every child before the TCP listener closes, so their final reports still land. The wait is bounded by
+   * stopWaitMs: a child (or an engine) that does not answer is named and left behind rather than holding the
+   * master past its own shutdown deadline.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     this.closing = true;
     const active = [...this.children.values()].filter(isActive);
-    await Promise.all(
+    if (active.length === 0) return;
+    const waiting = new Set(active);
+    const stopped = Promise.all(
       active.map(async (r) => {
         this.requestStop(r, 'shutdown');
         await r.ended;
+        waiting.delete(r);
         this.log.info(
           { child: r.id, ref: r.handle?.ref ?? null, exitCode: r.exit?.exitCode ?? null, status: r.status },
           `stopped child ${r.id}`,
         );
       }),
     );
-    if (active.length > 0) this.log.info({ children: active.length }, 'every child stopped');
+    const deadline = new AbortController();
+    const outcome = await Promise.race([
+      stopped.then(() => 'stopped' as const),
+      delay(this.options.stopWaitMs, 'gave up' as const, { signal: deadline.signal, ref: false }),
+    ]);
+    deadline.abort();
+    if (outcome === 'stopped') {
+      this.log.info({ children: active.length }, 'every child stopped');
+      return;
+    }
+    const left = [...waiting].map((r) => ({ child: r.id, ref: r.handle?.ref ?? null }));
+    this.log.warn(
+      { children: left, waitedMs: this.options.stopWaitMs },
+      `gave up waiting for ${left.length} children: ${left.map((c) => c.child).join(', ')}`,
+    );
   }
 
   private async launch(r: ChildRecord, secret: string): Promise<void> {
     r.timer = setTimeout(() => this.timeOut(r), this.options.childTimeoutMs);
     r.timer.unref?.();
     let handle: ChildHandle;
+    const span = platformTracer().startSpan(
+      'spawn child',
+      {
+        kind: SpanKind.INTERNAL,
+        attributes: { 'polyrole.child.id': r.id, 'polyrole.spawner': this.spawner.kind },
+      },
+      r.context,
+    );
     try {
       handle = await this.spawner.spawn({
         id: r.id,
@@ -292,12 +329,16 @@ export class ChildrenService implements BeforeApplicationShutdown {
           masterAddr: this.options.advertiseAddr,
           seed: r.seed,
           batchSize: this.options.childBatchSize,
+          traceparent: traceparentOf(span),
         }),
       });
     } catch (err) {
+      failSpan(span, 'spawn_failed', true, (err as Error).message);
+      span.end();
       this.finish(r, { exitCode: null, error: (err as Error).message });
       return;
     }
+    span.end();
     r.handle = handle;
     r.startedAt = this.clock.now();
     if (r.heard) r.status = 'running';

@@ -1,11 +1,14 @@
 // HTTP and RPC doors of the master: start, list, inspect and stop children, read the progress, and take the
-// children's reports (master.report, master.done).
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { ApiBody, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
-import { Public } from '../../platform/http/access.decorator.js';
+// children's reports (master.report, master.done). Reads are public; starting and stopping children want the
+// operator's token in production, and never come from another site's page (a form post or a no-cors fetch).
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Protected, Public } from '../../platform/http/access.decorator.js';
+import { OperatorGuard, SameOriginGuard } from '../../platform/http/operations.guard.js';
 import { RpcHandler } from '../../platform/transport/rpc-handler.decorator.js';
 import { validateDto } from '../../platform/validation/validate.js';
+import { ChildStartLimiter } from './child-start.limiter.js';
 import {
   type ChildCreated,
   type ChildDetail,
@@ -28,29 +31,38 @@ export interface MasterProgress {
 }
 
 @ApiTags('master')
-@Public()
 @Controller('master')
 export class MasterController {
   constructor(
     private readonly children: ChildrenService,
     private readonly progress: ProgressService,
+    private readonly starts: ChildStartLimiter,
   ) {}
 
+  @Protected()
+  @UseGuards(SameOriginGuard, OperatorGuard)
+  @ApiBearerAuth()
   @Post('create-child')
   @HttpCode(202)
   @ApiBody({ type: CreateChildrenDto, required: false })
-  createChild(@Body() body: unknown): ChildCreated {
+  async createChild(@Body() body: unknown, @Req() req: FastifyRequest): Promise<ChildCreated> {
     // The body is optional: an absent one means every default (the global pipe would refuse `undefined`).
-    return this.children.create(validateDto(CreateChildrenDto, body ?? {}));
+    const dto = validateDto(CreateChildrenDto, body ?? {});
+    await this.starts.take(req.ip);
+    return this.children.create(dto);
   }
 
+  @Protected()
+  @UseGuards(SameOriginGuard, OperatorGuard)
+  @ApiBearerAuth()
   @Post('children')
   @HttpCode(202)
   @ApiBody({ type: CreateChildrenDto, required: false })
-  createChildAlias(@Body() body: unknown): ChildCreated {
-    return this.createChild(body);
+  createChildAlias(@Body() body: unknown, @Req() req: FastifyRequest): Promise<ChildCreated> {
+    return this.createChild(body, req);
   }
 
+  @Public()
   @Get('progress')
   getProgress(): MasterProgress {
     const s = this.progress.snapshot();
@@ -64,17 +76,22 @@ export class MasterController {
     };
   }
 
+  @Public()
   @Get('children')
   list(): ChildSummary[] {
     return this.children.list();
   }
 
+  @Public()
   @Get('children/:id')
   get(@Param('id') id: string): ChildDetail {
     return this.children.get(id);
   }
 
   /** 202 while the child is being stopped; 200 with its record when it had already ended. */
+  @Protected()
+  @UseGuards(SameOriginGuard, OperatorGuard)
+  @ApiBearerAuth()
   @Delete('children/:id')
   stop(@Param('id') id: string, @Res({ passthrough: true }) reply: FastifyReply): ChildDetail {
     const { child, stopping } = this.children.stop(id);

@@ -1,7 +1,7 @@
 // Settings of the master part (range, limits, which spawner and how it reaches Docker / Kubernetes) and of the
 // child job (its id, range, count, seed, batching and the master's address).
 import { defineSettings, type SettingsOf } from '../../platform/config/settings.js';
-import { hostPort, int, oneOf, str, url } from '../../platform/config/parsers.js';
+import { hostPort, int, oneOf, parseRateLimit, str, url } from '../../platform/config/parsers.js';
 
 export const SPAWNER_KINDS = ['process', 'docker', 'kubernetes'] as const;
 export type SpawnerKind = (typeof SPAWNER_KINDS)[number];
@@ -22,6 +22,13 @@ export const masterSettings = defineSettings(
       file: { name: 'master.yaml', key: 'maxChildren' },
       default: 8,
       parse: int({ min: 1, max: 10_000 }),
+    },
+    /** Children one client may start per window (besides maxChildren at once): `30/1m`, or `off`. */
+    startRateLimit: {
+      env: 'MASTER_START_RATE_LIMIT',
+      file: { name: 'master.yaml', key: 'startRateLimit' },
+      default: { max: 30, windowMs: 60_000 },
+      parse: parseRateLimit,
     },
     childTimeoutMs: {
       env: 'MASTER_CHILD_TIMEOUT_MS',
@@ -152,6 +159,8 @@ export const childSettings = defineSettings(
     id: { env: 'CHILD_ID', parse: str({ pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/ }) },
     /** Handed by the master at spawn; sent with every report so the master knows the child is the one it started. */
     secret: { env: 'CHILD_SECRET', secret: true, parse: str({ pattern: /^[A-Za-z0-9_-]{16,256}$/ }) },
+    /** The spawn's W3C traceparent: the child's reports join that trace (a malformed one starts a new trace). */
+    traceparent: { env: 'TRACEPARENT', optional: true, parse: str() },
     min: { env: 'CHILD_MIN', default: 0, parse: int({ min: 0 }) },
     max: { env: 'CHILD_MAX', default: DEFAULT_MASTER_RANGE, parse: int({ min: 1, max: 2 ** 31 - 1 }) },
     count: { env: 'CHILD_COUNT', default: 1000, parse: int({ min: 0, max: 1_000_000_000 }) },

@@ -4,12 +4,15 @@ import { Random } from '../../platform/clock.js';
 import { AppError } from '../../platform/errors/app-error.js';
 import type { PaymentOrder, PaymentReceipt, PspClient } from '../psp/contract.js';
 import { CreateTransactions1764100000100 } from './migrations/1764100000100-create-transactions.js';
+import { OutboxTraceparent1765100000100 } from './migrations/1765100000100-outbox-traceparent.js';
 import { OutboxRecordEntity } from './outbox-record.entity.js';
 import { OutboxDispatcher } from './outbox.dispatcher.js';
 import { OutboxRepository } from './outbox.repository.js';
 import { TransactionEntity } from './transaction.entity.js';
 import { transactionSettings } from './transaction.settings.js';
 import { TransactionsRepository, type NewTransaction } from './transactions.repository.js';
+import { waitFor } from '../../../test/harness/wait-for.js';
+import { expectEach } from '../../../test/harness/expect-each.js';
 
 const orders = {
   alice100: {
@@ -69,14 +72,12 @@ describe(OutboxDispatcher.name, () => {
     };
     return () => most;
   };
-  const drained = async () => {
-    while ((await outbox.backlog()) > 0) await sleep(10);
-  };
+  const drained = () => waitFor(async () => (await outbox.backlog()) === 0, 'the outbox to drain');
 
   beforeEach(async () => {
     db = await openTestSchema({
       entities: [TransactionEntity, OutboxRecordEntity],
-      migrations: [CreateTransactions1764100000100],
+      migrations: [CreateTransactions1764100000100, OutboxTraceparent1765100000100],
     });
     transactions = new TransactionsRepository(db.dataSource);
     outbox = new OutboxRepository(db.dataSource);
@@ -150,7 +151,7 @@ describe(OutboxDispatcher.name, () => {
     };
     await Promise.all([drain(a), drain(b)]);
     expect(psp.deliveries.size).toBe(20);
-    expect([...psp.deliveries.values()].every((n) => n === 1)).toBe(true);
+    expectEach(Object.fromEntries(psp.deliveries), (n) => n === 1, 'each record delivered once');
   });
 
   it('drains a backlog of several batches with rounds running at once, each record delivered once', async () => {
@@ -163,7 +164,7 @@ describe(OutboxDispatcher.name, () => {
     await drained();
     await d.onApplicationShutdown();
     expect(psp.deliveries.size).toBe(40);
-    expect([...psp.deliveries.values()].every((n) => n === 1)).toBe(true);
+    expectEach(Object.fromEntries(psp.deliveries), (n) => n === 1, 'each record delivered once');
     // One round delivers at most a batch at a time; more than that means rounds overlapped.
     expect(mostInFlight()).toBeGreaterThan(5);
     expect(mostInFlight()).toBeLessThanOrEqual(20);

@@ -53,6 +53,16 @@ describe('parseTransactionRequest', () => {
   it('takes the token from Authorization: Bearer when the body has none', () => {
     expect(parseTransactionRequest({ amount: 1, currency: 'EUR' }, `Bearer ${token}`).token).toBe(token);
   });
+
+  it('takes the same token in both places', () => {
+    expect(parseTransactionRequest(valid, `Bearer ${token}`).token).toBe(token);
+  });
+
+  it('refuses a body token and a different Authorization token with 400 token_conflict', () => {
+    expect(() => parseTransactionRequest(valid, 'Bearer other.token.here')).toThrow(
+      expect.objectContaining({ status: 400, code: 'token_conflict' }),
+    );
+  });
 });
 
 describe('bearerToken', () => {

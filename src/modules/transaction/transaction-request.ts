@@ -49,14 +49,20 @@ function parseAmount(raw: unknown): Decimal {
   return amount;
 }
 
-/** Token (body, else `Authorization: Bearer`), amount, currency — each failure a 422 with the original's text. */
+/**
+ * Token (body, else `Authorization: Bearer`), amount, currency — each failure a 422 with the original's text. A
+ * body token and a different header token are a 400: which one the request speaks for is not guessed.
+ */
 export function parseTransactionRequest(body: unknown, authorization?: unknown): TransactionRequest {
   const b =
     body !== null && typeof body === 'object' && !Array.isArray(body)
       ? (body as Record<string, unknown>)
       : {};
-  const token =
-    typeof b.token === 'string' && b.token.trim() !== '' ? b.token.trim() : bearerToken(authorization);
+  const inBody = typeof b.token === 'string' && b.token.trim() !== '' ? b.token.trim() : undefined;
+  const inHeader = bearerToken(authorization);
+  if (inBody !== undefined && inHeader !== undefined && inBody !== inHeader)
+    throw new AppError(400, 'token_conflict', 'The body token and the Authorization token differ; send one');
+  const token = inBody ?? inHeader;
   if (!token) throw unprocessable('token_blank', 'Token is blank');
   const amount = parseAmount(b.amount);
   if (isBlank(b.currency)) throw unprocessable('currency_blank', 'Currency is blank');

@@ -1,9 +1,22 @@
 // HTTP doors of the transaction API, on the original's external path /transaction/transaction.
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { AppError } from '../../platform/errors/app-error.js';
 import { Protected } from '../../platform/http/access.decorator.js';
+import { nonJsonRefusal } from '../../platform/http/json-only.js';
 import { BearerTokenGuard, type AuthenticatedRequest } from './bearer-token.guard.js';
 import type { AcceptedTransaction, TransactionView } from './contract.js';
 import { accepted, CreateTransactionUseCase } from './create-transaction.use-case.js';
@@ -19,7 +32,8 @@ export class TransactionController {
 
   /**
    * Protected by the token in the body or the Authorization header, which CreateTransactionUseCase checks after
-   * the original's 422 answers (so not by a guard, which would run before them).
+   * the original's 422 answers (so not by a guard, which would run before them). JSON only: a form post from
+   * another site's page must not pay. The answer is one user's: never stored.
    */
   @Protected()
   @Post('transaction')
@@ -40,6 +54,9 @@ export class TransactionController {
     @Headers() headers: Record<string, string | undefined>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AcceptedTransaction> {
+    const refused = nonJsonRefusal(headers['content-type']);
+    if (refused) throw refused;
+    void reply.header('cache-control', 'no-store');
     const { transaction, replayed } = await this.create.execute({
       body,
       authorization: headers.authorization,
@@ -53,6 +70,7 @@ export class TransactionController {
   @UseGuards(BearerTokenGuard)
   @ApiBearerAuth()
   @Get('transaction/:id')
+  @Header('cache-control', 'no-store')
   async findTransaction(@Param('id') id: string, @Req() req: AuthenticatedRequest): Promise<TransactionView> {
     const t = await this.transactions.findForUser(id, req.user!.user_id);
     if (!t) throw new AppError(404, 'not_found', 'Transaction not found');

@@ -1,8 +1,10 @@
 import { openTestSchema, type TestSchema } from '../../../test/harness/database.js';
 import { CreateTransactions1764100000100 } from './migrations/1764100000100-create-transactions.js';
+import { OutboxTraceparent1765100000100 } from './migrations/1765100000100-outbox-traceparent.js';
 import { OutboxRecordEntity } from './outbox-record.entity.js';
 import { TransactionEntity } from './transaction.entity.js';
 import { TransactionsRepository, type NewTransaction } from './transactions.repository.js';
+import { expectEach } from '../../../test/harness/expect-each.js';
 
 const order = (i: number): NewTransaction => ({
   userId: 1 + (i % 3),
@@ -19,7 +21,7 @@ describe(TransactionsRepository.name, () => {
   beforeEach(async () => {
     db = await openTestSchema({
       entities: [TransactionEntity, OutboxRecordEntity],
-      migrations: [CreateTransactions1764100000100],
+      migrations: [CreateTransactions1764100000100, OutboxTraceparent1765100000100],
     });
     transactions = new TransactionsRepository(db.dataSource);
   });
@@ -27,7 +29,7 @@ describe(TransactionsRepository.name, () => {
 
   it('writes transactions arriving together in one database transaction, each with its own outbox record', async () => {
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => transactions.create(order(i))));
-    expect(results.every((r) => r.created)).toBe(true);
+    expectEach(results, (r) => r.created, 'each transaction created');
     expect(results.map((r) => [r.transaction.userId, r.transaction.amount])).toEqual(
       Array.from({ length: 20 }, (_, i) => [order(i).userId, order(i).amount]),
     );

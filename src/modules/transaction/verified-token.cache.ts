@@ -1,5 +1,5 @@
-// Who a bearer token speaks for, asked of auth.verify once per token and then remembered until the token's own
-// `exp`. Tokens are self-contained HS256 JWTs that auth never revokes, so a verified answer holds for the whole
+// Who a bearer token speaks for, asked of auth.verify once per token and then remembered until the answer's `exp`
+// (the token's, capped by auth at JWT_TTL_S from its answer). Tokens are self-contained HS256 JWTs that auth never revokes, so a verified answer holds for the whole
 // life of the token: the cache changes how often auth is asked, never what a request is allowed to do. Refusals
 // (invalid, expired) are not remembered; they go to auth every time. After JWT_SECRET is rotated, tokens of the
 // old secret keep being accepted here until they expire (at most JWT_TTL_S).

@@ -146,3 +146,22 @@ export function ipList(): (raw: unknown) => string[] {
     return items;
   };
 }
+
+export interface RateLimit {
+  /** Attempts allowed per window; 0 turns the limit off. */
+  max: number;
+  windowMs: number;
+}
+
+/** `10/60s`, `10/1m`, `5 / 30s`, or `off`. */
+export function parseRateLimit(raw: unknown): RateLimit {
+  const text = String(raw).trim().toLowerCase();
+  if (text === 'off' || text === '0') return { max: 0, windowMs: 0 };
+  const m = /^(\d+)\s*\/\s*(\S+)$/.exec(text);
+  if (!m) throw new Error('must be <count>/<window>, e.g. 10/60s or 10/1m, or off');
+  const max = Number(m[1]);
+  const windowMs = parseGoDuration(m[2]);
+  if (!Number.isSafeInteger(max) || max < 1) throw new Error('count must be a positive integer');
+  if (windowMs < 1000) throw new Error('window must be at least 1s');
+  return { max, windowMs };
+}

@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { int } from './parsers.js';
 import { clearConfigFileCache, ConfigError, defineSettings, resolveSettings } from './settings.js';
+import { tempDir } from '../../../test/harness/temp-dir.js';
 
 const schema = defineSettings({
   port: {
@@ -15,7 +15,7 @@ const schema = defineSettings({
 });
 
 function configDir(yaml: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'settings-'));
+  const dir = tempDir('settings');
   writeFileSync(join(dir, 'echo.yaml'), yaml);
   clearConfigFileCache();
   return dir;

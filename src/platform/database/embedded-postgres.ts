@@ -24,6 +24,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { unrefWithPipes } from '../internals/node-child-process.js';
 
 export interface EmbeddedPostgresOptions {
   /** Requested data directory, e.g. `./data/postgres`; initialised when empty, reused otherwise. */
@@ -154,7 +155,11 @@ async function installedNativeDir(): Promise<string> {
     const binaries = (await import(pkg)) as { postgres: string };
     return dirname(dirname(binaries.postgres));
   } catch (error) {
-    throw new EmbeddedPostgresError(`No PostgreSQL binaries for this platform (${pkg}): ${String(error)}`);
+    // An optional dependency: absent on a platform it is not published for, and left out of the role image.
+    throw new EmbeddedPostgresError(
+      `No embedded PostgreSQL here: the optional package ${pkg} is not installed (${String(error)}). ` +
+        'Set DATABASE_URL to a PostgreSQL server.',
+    );
   }
 }
 
@@ -472,9 +477,7 @@ function launch(
     child.on('exit', (code) => resolveExit(code));
   });
   // The server must not keep this process alive: when it exits, the watchdog sees EOF and stops postgres.
-  child.unref();
-  (child.stdin as unknown as { unref?: () => void }).unref?.();
-  (child.stderr as unknown as { unref?: () => void }).unref?.();
+  unrefWithPipes(child);
 
   const server: RunningServer = {
     exited,

@@ -5,28 +5,15 @@
 // does anything for such a route. Routes that need any of them (@UseGuards behind @Protected(), @Res without
 // passthrough, @Sse, @Redirect, custom parameter decorators) keep Nest's pipeline untouched.
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import {
-  CUSTOM_ROUTE_ARGS_METADATA,
-  EXCEPTION_FILTERS_METADATA,
-  GUARDS_METADATA,
-  HEADERS_METADATA,
-  HTTP_CODE_METADATA,
-  INTERCEPTORS_METADATA,
-  METHOD_METADATA,
-  PATH_METADATA,
-  PIPES_METADATA,
-  REDIRECT_METADATA,
-  RENDER_METADATA,
-  RESPONSE_PASSTHROUGH_METADATA,
-  ROUTE_ARGS_METADATA,
-  SSE_METADATA,
-} from '@nestjs/common/constants.js';
 import { RequestMethod } from '@nestjs/common';
-import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants.js';
+import { ApplicationConfig, DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { isObservable, lastValueFrom } from 'rxjs';
+import {
+  checkNestRouteMetadata,
+  NEST_ROUTE_KEYS as KEY,
+  RouteParamtypes,
+} from '../internals/nest-route-metadata.js';
 import { isDtoClass, validateDto } from '../validation/validate.js';
 import { DtoValidationPipe } from '../validation/validation.pipe.js';
 import { ProblemFilter, sendProblem } from './problem.filter.js';
@@ -47,21 +34,9 @@ interface Adapter {
   reply(reply: FastifyReply, body: unknown, status?: number): unknown;
 }
 
-interface GlobalEnhancers {
-  getGlobalGuards(): unknown[];
-  getGlobalInterceptors(): unknown[];
-  getGlobalFilters(): unknown[];
-  getGlobalPipes(): unknown[];
-  getGlobalRequestGuards(): unknown[];
-  getGlobalRequestInterceptors(): unknown[];
-  getGlobalRequestFilters(): unknown[];
-  getGlobalRequestPipes(): unknown[];
-  getGlobalPreRequestHooks?(): unknown[];
-}
-
 /** Only the enhancers the HTTP edge itself installs may be global; anything else sends every route through Nest. */
 function globalsAllowCompiling(app: NestFastifyApplication): boolean {
-  const config = (app as unknown as { config: GlobalEnhancers }).config;
+  const config = app.get(ApplicationConfig);
   const none = (list: unknown[] | undefined) => !list || list.length === 0;
   return (
     none(config.getGlobalGuards()) &&
@@ -70,7 +45,7 @@ function globalsAllowCompiling(app: NestFastifyApplication): boolean {
     none(config.getGlobalRequestInterceptors()) &&
     none(config.getGlobalRequestFilters()) &&
     none(config.getGlobalRequestPipes()) &&
-    none(config.getGlobalPreRequestHooks?.()) &&
+    none(config.getGlobalPreRequestHooks()) &&
     config.getGlobalFilters().every((f) => f instanceof ProblemFilter) &&
     config.getGlobalPipes().every((p) => p instanceof DtoValidationPipe)
   );
@@ -128,22 +103,22 @@ function compile(
   limits: { bodyLimit: number },
 ): FastHandler | undefined {
   if (
-    hasAny(GUARDS_METADATA, cls, method) ||
-    hasAny(INTERCEPTORS_METADATA, cls, method) ||
-    hasAny(PIPES_METADATA, cls, method) ||
-    hasAny(EXCEPTION_FILTERS_METADATA, cls, method) ||
-    hasAny(SSE_METADATA, method) ||
-    hasAny(REDIRECT_METADATA, method) ||
-    hasAny(RENDER_METADATA, method)
+    hasAny(KEY.GUARDS, cls, method) ||
+    hasAny(KEY.INTERCEPTORS, cls, method) ||
+    hasAny(KEY.PIPES, cls, method) ||
+    hasAny(KEY.EXCEPTION_FILTERS, cls, method) ||
+    hasAny(KEY.SSE, method) ||
+    hasAny(KEY.REDIRECT, method) ||
+    hasAny(KEY.RENDER, method)
   ) {
     return undefined;
   }
-  const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, cls, name) ?? {}) as Record<string, ArgMeta>;
+  const args = (Reflect.getMetadata(KEY.ROUTE_ARGS, cls, name) ?? {}) as Record<string, ArgMeta>;
   const paramtypes = (Reflect.getMetadata('design:paramtypes', cls.prototype, name) ?? []) as unknown[];
-  const passthrough = Reflect.getMetadata(RESPONSE_PASSTHROUGH_METADATA, cls, name) === true;
+  const passthrough = Reflect.getMetadata(KEY.RESPONSE_PASSTHROUGH, cls, name) === true;
   const extractors: Extract[] = [];
   for (const [key, meta] of Object.entries(args)) {
-    if (key.includes(CUSTOM_ROUTE_ARGS_METADATA) || (meta.pipes?.length ?? 0) > 0) return undefined;
+    if (key.includes(KEY.CUSTOM_ROUTE_ARGS) || (meta.pipes?.length ?? 0) > 0) return undefined;
     const type = Number(key.split(':')[0]);
     if (type === RouteParamtypes.RESPONSE && !passthrough) return undefined;
     const get = extractor(type, meta.data, paramtypes[meta.index]);
@@ -152,11 +127,11 @@ function compile(
   }
   for (let i = 0; i < extractors.length; i++) extractors[i] ??= () => undefined;
 
-  const requestMethod = Reflect.getMetadata(METHOD_METADATA, method) as RequestMethod;
+  const requestMethod = Reflect.getMetadata(KEY.METHOD, method) as RequestMethod;
   const status =
-    (Reflect.getMetadata(HTTP_CODE_METADATA, method) as number | undefined) ??
+    (Reflect.getMetadata(KEY.HTTP_CODE, method) as number | undefined) ??
     (requestMethod === RequestMethod.POST ? 201 : 200);
-  const headers = (Reflect.getMetadata(HEADERS_METADATA, method) ?? []) as Array<{
+  const headers = (Reflect.getMetadata(KEY.HEADERS, method) ?? []) as Array<{
     name: string;
     value: string | (() => string);
   }>;
@@ -210,6 +185,7 @@ function compile(
  * compiled routes as `Controller.method`.
  */
 export function compileRoutes(app: NestFastifyApplication, limits: { bodyLimit: number }): string[] {
+  checkNestRouteMetadata();
   if (!globalsAllowCompiling(app)) return [];
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   const adapter = app.getHttpAdapter() as unknown as Adapter;
@@ -223,14 +199,14 @@ export function compileRoutes(app: NestFastifyApplication, limits: { bodyLimit: 
     if (!instance || !cls || !wrapper.isDependencyTreeStatic()) continue;
     for (const name of scanner.getAllMethodNames(cls.prototype)) {
       const method = cls.prototype[name] as (...args: unknown[]) => unknown;
-      if (Reflect.getMetadata(PATH_METADATA, method) === undefined) continue;
-      if (Reflect.getMetadata(METHOD_METADATA, method) === undefined) continue;
+      if (Reflect.getMetadata(KEY.PATH, method) === undefined) continue;
+      if (Reflect.getMetadata(KEY.METHOD, method) === undefined) continue;
       const handler = compile(instance, cls, name, method, adapter, limits);
       if (!handler) continue;
       compiled.set(method, handler);
       names.push(`${cls.name}.${name}`);
-      const config = (Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, method) ?? {}) as object;
-      Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { ...config, [ROUTE_METHOD]: method }, method);
+      const config = (Reflect.getMetadata(KEY.FASTIFY_ROUTE_CONFIG, method) ?? {}) as object;
+      Reflect.defineMetadata(KEY.FASTIFY_ROUTE_CONFIG, { ...config, [ROUTE_METHOD]: method }, method);
     }
   }
   fastify.addHook('onRoute', (route: RouteOptions) => {

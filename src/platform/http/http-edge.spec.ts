@@ -16,6 +16,7 @@ import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { registry } from '../metrics/metrics.js';
 import { configureHttpEdge, dropIdleAdapterHooks, fastifyOptions } from './http-edge.js';
+import { waitFor } from '../../../test/harness/wait-for.js';
 
 @Controller('things')
 class ThingsController {
@@ -74,7 +75,7 @@ class ThingsModule {}
 
 const limits = { bodyLimit: 1024 };
 
-async function start(opts: { cors?: boolean; return503OnClosing?: boolean } = {}) {
+async function start(opts: { cors?: boolean; middleware?: boolean; return503OnClosing?: boolean } = {}) {
   const app = await NestFactory.create<NestFastifyApplication>(
     ThingsModule,
     new FastifyAdapter(fastifyOptions(limits.bodyLimit)),
@@ -82,6 +83,11 @@ async function start(opts: { cors?: boolean; return503OnClosing?: boolean } = {}
   );
   configureHttpEdge(app, limits);
   if (opts.cors) app.enableCors({ origin: '*' });
+  if (opts.middleware)
+    app.use((_req: unknown, res: { setHeader(n: string, v: string): void }, next: () => void) => {
+      res.setHeader('x-middleware', 'ran');
+      next();
+    });
   await app.init();
   const dropped = await dropIdleAdapterHooks(app);
   await app.listen(0, '127.0.0.1');
@@ -180,7 +186,11 @@ describe('HTTP edge hooks', () => {
         body: '{',
       });
       // An answer is recorded once it has been handed to the socket, which may be just after the client read it.
-      await new Promise((r) => setTimeout(r, 50));
+      const total = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
+      await waitFor(
+        async () => total(await counts()) >= total(before) + 7,
+        'the seven answers to be recorded',
+      );
       expect(await counts()).toEqual({
         routed: before.routed + 2,
         slow: before.slow + 1,
@@ -204,6 +214,17 @@ describe('HTTP edge hooks', () => {
       const res = await fetch(`${url}/things`, { headers: { origin: 'http://elsewhere.example' } });
       expect(res.headers.get('access-control-allow-origin')).toBe('*');
       expect(res.headers.get('x-request-id')).toBeTruthy();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('keeps every hook when middleware is in use, and the middleware runs', async () => {
+    const { app, dropped, url } = await start({ middleware: true });
+    try {
+      expect(dropped).toBe(false);
+      const res = await fetch(`${url}/things`);
+      expect(res.headers.get('x-middleware')).toBe('ran');
     } finally {
       await app.close();
     }

@@ -2,15 +2,26 @@
 // errors raised before Nest sees the request (malformed JSON, oversized bodies, unknown routes, oversized headers).
 import { ServiceUnavailableException } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ROOT_CONTEXT, context, trace } from '@opentelemetry/api';
+import { ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { acceptRequestId, newRequestId, requestContext } from '../logging/request-context.js';
+import { fastifyHookLists, type HookLists } from '../internals/fastify.js';
+import {
+  adapterFeaturesInUse,
+  assumeNestAdapterHooks,
+  middlewareAdded,
+  nestAdapterState,
+  watchMiddleware,
+} from '../internals/nest-platform-fastify.js';
+import { acceptRequestId, newRequestId, withRequest } from '../logging/request-context.js';
 import { DtoValidationPipe } from '../validation/validation.pipe.js';
-import { markStarted, recordAnswer } from './answers.js';
+import { markStarted, recordAnswer, requestSpan } from './answers.js';
 import { compileRoutes } from './compiled-routes.js';
 import { clientErrorProblem } from './problem.js';
 import { ProblemFilter, sendProblem } from './problem.filter.js';
+import { DOCS_CSP, SECURITY_HEAD_LINES, securityHeaders } from './security-headers.js';
 
 /** How long a rejected connection keeps draining what the client still sends before it is cut. */
 const LINGER_MS = 2_000;
@@ -30,7 +41,7 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   socket.end(
     `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${problem.requestId}\r\n` +
-      `Connection: close\r\n\r\n${body}`,
+      `${SECURITY_HEAD_LINES}Connection: close\r\n\r\n${body}`,
   );
   socket.resume();
   const cut = setTimeout(() => socket.destroy(), LINGER_MS);
@@ -58,16 +69,29 @@ export function fastifyOptions(bodyLimit: number, trustedProxies: readonly strin
   };
 }
 
+/** The OpenAPI pages (the Swagger UI, its assets, /docs-json): who may read them, and their page policy. */
+export interface DocsAccess {
+  /** Path prefix of every docs route, e.g. `/docs` (covers `/docs-json` too). */
+  prefix: string;
+  /** Why a request is refused, or undefined to serve it. */
+  refusal(req: FastifyRequest): Error | undefined;
+}
+
 /**
  * Call after NestFactory.create() and before app.init(): it decides how the routes are registered. Returns the
  * routes served by a compiled handler (compiled-routes.ts).
  */
-export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLimit: number }): string[] {
+export function configureHttpEdge(
+  app: NestFastifyApplication,
+  limits: { bodyLimit: number },
+  docs?: DocsAccess,
+): string[] {
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   // A GET may carry a JSON body (the seed exchange is called that way): parsed, limited and rejected like any body.
   fastify.addHttpMethod('GET', { hasBody: true, overrideExisting: true });
 
   adapterHooks.set(fastify, snapshotAdapterHooks(fastify));
+  watchMiddleware(fastify);
   // Nest's JSON parser reads the body into a Buffer and then hands it to Fastify's default JSON parser; Fastify's
   // own parser does the same from a string, one copy less. The form parser is Nest's, as before.
   app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit: limits.bodyLimit });
@@ -78,17 +102,28 @@ export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLim
   // What every route does before its handler runs is done by the route's handler itself (after compileRoutes
   // swapped it in), not by onRequest/preHandler hooks: with no hook of a stage left, Fastify skips that stage.
   // Answers that never reach a route (not found, parse errors) get the request id header from sendProblem().
-  const state = app.getHttpAdapter() as unknown as AdapterState;
+  const state = nestAdapterState(app.getHttpAdapter());
   fastify.addHook('onRoute', (route: RouteOptions) => {
+    guardDocs(route, docs, limits);
     const handler = route.handler;
+    // The server span's name, `{method} {route}` (made once per route, not per request).
+    const spanName = typeof route.method === 'string' ? `${route.method} ${route.url}` : undefined;
     route.handler = function (this: FastifyInstance, req, reply) {
-      reply.header('x-request-id', req.id);
+      securityHeaders(reply.header('x-request-id', req.id));
       // What Nest's adapter hooks did for every request, when dropIdleAdapterHooks() took them off: with Nest's
       // return503OnClosing, a 503 from the start of app.close() (its shutdown hooks still run), and not found for a
       // request target that does not start with a slash (`*`, the absolute form).
       if (state.isShuttingDown && state.return503OnClosing) return shuttingDown(req, reply, limits);
       if (req.raw.url?.charCodeAt(0) !== 47) return reply.callNotFound();
-      const out = requestContext.run({ requestId: String(req.id) }, () => handler.call(this, req, reply));
+      const span = requestSpan(req.raw);
+      if (span?.isRecording()) {
+        span.updateName(spanName ?? `${req.method} ${route.url}`);
+        span.setAttribute(ATTR_HTTP_ROUTE, route.url);
+      }
+      const ctx = withRequest(span ? trace.setSpan(ROOT_CONTEXT, span) : ROOT_CONTEXT, {
+        requestId: String(req.id),
+      });
+      const out = context.with(ctx, handler, this, req, reply);
       // The answer is recorded once the handler is done with it (sendProblem leaves those to this wrapper). A
       // rejection is answered by the error handler through sendProblem, outside the context, which records it.
       if (out === reply || typeof (out as Promise<unknown> | undefined)?.then !== 'function') {
@@ -101,50 +136,34 @@ export function configureHttpEdge(app: NestFastifyApplication, limits: { bodyLim
   return compiled;
 }
 
+/**
+ * The docs routes are Fastify routes the Swagger module adds (no Nest guard reaches them): each gets the page
+ * policy and, before its handler, the access check.
+ */
+function guardDocs(route: RouteOptions, docs: DocsAccess | undefined, limits: { bodyLimit: number }): void {
+  if (!docs || !String(route.url).startsWith(docs.prefix)) return;
+  const handler = route.handler;
+  route.handler = function (this: FastifyInstance, req, reply) {
+    reply.header('content-security-policy', DOCS_CSP);
+    const refused = docs.refusal(req);
+    if (refused) return void sendProblem(refused, req, reply, limits);
+    return handler.call(this, req, reply);
+  };
+}
+
 function shuttingDown(req: FastifyRequest, reply: FastifyReply, limits: { bodyLimit: number }): FastifyReply {
   if (req.raw.httpVersionMajor !== 2) reply.header('connection', 'close');
   sendProblem(new ServiceUnavailableException('The server is shutting down'), req, reply, limits);
   return reply;
 }
 
-/** The state of Nest's Fastify adapter that its request hooks act on. */
-interface AdapterState {
-  isShuttingDown?: boolean;
-  return503OnClosing?: boolean;
-  onRequestHook?: unknown;
-  onResponseHook?: unknown;
-  corsHook?: unknown;
-  securityHook?: unknown;
-  versioningOptions?: unknown;
-  middieContexts?: object[];
-}
-
-type HookLists = Record<'onRequest' | 'onResponse', unknown[]>;
-
-/** Fastify keeps an instance's hooks in per-stage arrays behind a private symbol; each route copies them when ready. */
-function hookLists(fastify: FastifyInstance): HookLists {
-  const key = Object.getOwnPropertySymbols(fastify).find((s) => s.description === 'fastify.hooks');
-  const lists = key && (fastify as unknown as Record<symbol, HookLists | undefined>)[key];
-  if (!lists || !Array.isArray(lists.onRequest) || !Array.isArray(lists.onResponse))
-    throw new Error('this Fastify keeps its hooks elsewhere: the HTTP edge cannot tell them apart');
-  return lists;
-}
-
 /** The hooks on the instance before the edge adds any: all of them Nest's (its adapter's and middie's). */
 const adapterHooks = new WeakMap<FastifyInstance, HookLists>();
 
 function snapshotAdapterHooks(fastify: FastifyInstance): HookLists {
-  const lists = hookLists(fastify);
+  const lists = fastifyHookLists(fastify);
+  assumeNestAdapterHooks(lists);
   return { onRequest: [...lists.onRequest], onResponse: [...lists.onResponse] };
-}
-
-function middlewareInUse(fastify: FastifyInstance, state: AdapterState): boolean {
-  return [fastify, ...(state.middieContexts ?? [])].some((ctx) =>
-    Object.getOwnPropertySymbols(ctx).some(
-      (s) =>
-        s.description === 'fastify-middie-has-middlewares' && Boolean((ctx as Record<symbol, unknown>)[s]),
-    ),
-  );
 }
 
 /**
@@ -157,25 +176,14 @@ function middlewareInUse(fastify: FastifyInstance, state: AdapterState): boolean
  */
 export async function dropIdleAdapterHooks(app: NestFastifyApplication): Promise<boolean> {
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
-  const state = app.getHttpAdapter() as unknown as AdapterState;
+  const state = nestAdapterState(app.getHttpAdapter());
   const nest = adapterHooks.get(fastify);
   if (!nest) throw new Error('dropIdleAdapterHooks() needs configureHttpEdge() first');
   // Plugins registered so far load now (app.enableCors() sets its hook only once @fastify/cors has loaded).
   await fastify.after();
-  const inUse = () =>
-    Boolean(
-      state.onRequestHook ||
-      state.onResponseHook ||
-      state.corsHook ||
-      state.securityHook ||
-      state.versioningOptions ||
-      middlewareInUse(fastify, state),
-    );
-  // Nest 12.5 adds six onRequest hooks, middie one, and one onResponse hook; any other set (another Nest version,
-  // an option that adds its own) is left alone rather than guessed at.
-  const known = nest.onRequest.length === 7 && nest.onResponse.length === 1;
-  if (!known || inUse()) return false;
-  const lists = hookLists(fastify);
+  const inUse = () => adapterFeaturesInUse(state) || middlewareAdded(fastify);
+  if (inUse()) return false;
+  const lists = fastifyHookLists(fastify);
   for (const stage of ['onRequest', 'onResponse'] as const) {
     const drop = new Set(nest[stage]);
     lists[stage] = lists[stage].filter((h) => !drop.has(h));

@@ -1,13 +1,15 @@
-// /about and /metrics on every role, and the ping pattern that peers use for readiness.
-import { Controller, Get, Header } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+// /about and /metrics on every role (open outside production, the operator's token in production), and the ping
+// pattern that peers use for readiness.
+import { Controller, Get, Header, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { BootContext } from '../boot-context.js';
 import { registry } from '../metrics/metrics.js';
 import { PING_PATTERN, RpcHub } from '../transport/rpc-hub.js';
 import { RpcRegistry } from '../transport/rpc-registry.js';
 import { RpcHandler } from '../transport/rpc-handler.decorator.js';
 import { rpcPattern } from '../transport/contract.js';
-import { Public } from './access.decorator.js';
+import { Protected } from './access.decorator.js';
+import { OperatorGuard } from './operations.guard.js';
 
 const ping = rpcPattern<Record<string, never>, { role: string }>(PING_PATTERN, { idempotent: true });
 
@@ -20,7 +22,9 @@ export class OperationsController {
     private readonly registry: RpcRegistry,
   ) {}
 
-  @Public()
+  @Protected()
+  @UseGuards(OperatorGuard)
+  @ApiBearerAuth()
   @Get('about')
   about() {
     return {
@@ -39,7 +43,9 @@ export class OperationsController {
     };
   }
 
-  @Public()
+  @Protected()
+  @UseGuards(OperatorGuard)
+  @ApiBearerAuth()
   @Get('metrics')
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   metrics(): Promise<string> {

@@ -3,8 +3,10 @@ import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common'
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createLogger } from '../logging/logger.js';
 import { requestContext } from '../logging/request-context.js';
-import { recordAnswer } from './answers.js';
+import { failSpan } from '../tracing/tracing.js';
+import { recordAnswer, requestSpan } from './answers.js';
 import { problemFrom } from './problem.js';
+import { securityHeaders } from './security-headers.js';
 
 const log = createLogger('http');
 
@@ -18,8 +20,10 @@ export function sendProblem(
   if (problem.status >= 500) log.error({ err }, 'unhandled error');
   problem.instance = req.url.split('?')[0];
   problem.requestId = String(req.id);
+  const span = requestSpan(req.raw);
+  if (span) failSpan(span, problem.code ?? String(problem.status), problem.status >= 500, problem.detail);
   if (headers) reply.headers(headers);
-  reply.header('x-request-id', problem.requestId);
+  securityHeaders(reply.header('x-request-id', problem.requestId));
   void reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
   // Inside a handler (its request context is current) the route wrapper records the answer once the handler is done.
   if (requestContext.getStore() === undefined) recordAnswer(req, reply);

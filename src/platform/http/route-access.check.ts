@@ -1,10 +1,11 @@
 // Security invariant, checked by code at boot: every HTTP route is marked @Public() or @Protected().
 import type { INestApplication } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { checkNestRouteMetadata, NEST_ROUTE_KEYS as KEY } from '../internals/nest-route-metadata.js';
 import { ACCESS } from './access.decorator.js';
 
 export function unmarkedRoutes(app: INestApplication): string[] {
+  checkNestRouteMetadata();
   const discovery = app.get(DiscoveryService);
   const scanner = app.get(MetadataScanner);
   const reflector = app.get(Reflector);
@@ -15,8 +16,8 @@ export function unmarkedRoutes(app: INestApplication): string[] {
     const proto = cls.prototype;
     for (const name of scanner.getAllMethodNames(proto)) {
       const handler = proto[name];
-      if (Reflect.getMetadata(METHOD_METADATA, handler) === undefined) continue;
-      if (Reflect.getMetadata(PATH_METADATA, handler) === undefined) continue;
+      if (Reflect.getMetadata(KEY.METHOD, handler) === undefined) continue;
+      if (Reflect.getMetadata(KEY.PATH, handler) === undefined) continue;
       const access = reflector.getAllAndOverride(ACCESS, [handler, cls]);
       if (access !== 'public' && access !== 'protected') out.push(`${cls.name}.${name}`);
     }

@@ -1,10 +1,12 @@
-// One logger for the process: pino JSON lines carrying the role and the current request id. Secrets are redacted.
+// One logger for the process: pino JSON lines carrying the role, the current request id and the current span's
+// trace_id/span_id. Secrets are redacted.
 // Lines go to stdout through an asynchronous destination (writes made while one is in flight leave together), so a
 // request never waits on the terminal or the pipe; what is buffered is flushed on shutdown, on a fatal error and at
 // exit. On a terminal in development the lines are rendered for people (pino-pretty) instead.
 import type { LoggerService } from '@nestjs/common';
+import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { currentRequestId } from './request-context.js';
+import { requestOf } from './request-context.js';
 
 export type AppLogger = Logger;
 export type LogFormat = 'auto' | 'json' | 'pretty';
@@ -55,7 +57,7 @@ export function configureRootLogger(opts: {
   accessLog?: boolean;
 }): Logger {
   accessLog = opts.accessLog ?? false;
-  const destination = opts.destination ?? pino.destination({ dest: 1, sync: false });
+  const destination = opts.destination ?? logDestination(1);
   root = pino(
     {
       level: opts.level,
@@ -63,9 +65,15 @@ export function configureRootLogger(opts: {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACT, censor: '[redacted]' },
+      // The request id and the current span, both read from the one request context.
       mixin() {
-        const requestId = currentRequestId();
-        return requestId ? { requestId } : {};
+        const ctx = context.active();
+        const requestId = requestOf(ctx)?.requestId;
+        const span = trace.getSpanContext(ctx);
+        if (!span || !isSpanContextValid(span)) return requestId ? { requestId } : {};
+        return requestId
+          ? { requestId, trace_id: span.traceId, span_id: span.spanId }
+          : { trace_id: span.traceId, span_id: span.spanId };
       },
     },
     destination as DestinationStream,
@@ -79,34 +87,30 @@ export function accessLogEnabled(): boolean {
   return accessLog;
 }
 
-interface Destination {
-  _writing?: boolean;
-  flushSync?: () => void;
-  once?: (event: 'drain', listener: () => void) => void;
+/**
+ * The asynchronous destination for log lines: a line is written as soon as no write is in flight, and lines logged
+ * meanwhile leave together. `minLength: 1` writes exactly as 0 would (a line is never one byte) but makes flush(cb)
+ * wait for the write in flight and what queued behind it; with 0, sonic-boom's flush returns at once.
+ */
+export function logDestination(dest: number | string) {
+  return pino.destination({ dest, sync: false, minLength: 1 });
 }
 
 /**
- * Writes out every line logged so far: waits for the write in flight (bounded), then writes what is buffered
- * synchronously. Called before the process exits, on purpose or on a fatal error.
+ * Writes out every line logged so far (pino's flush): waits, bounded, for the destination to drain. Called before the
+ * process exits, on purpose or on a fatal error; what is still queued after the bound, pino's own exit handler writes
+ * synchronously.
  */
 export async function flushLogs(timeoutMs = 1000): Promise<void> {
-  const stream = (root as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
-    Destination | undefined;
-  if (!stream) return;
-  if (stream._writing && stream.once) {
-    await new Promise<void>((done) => {
-      const timer = setTimeout(done, timeoutMs);
-      stream.once!('drain', () => {
-        clearTimeout(timer);
-        done();
-      });
+  const logger = root;
+  await new Promise<void>((done) => {
+    const timer = setTimeout(done, timeoutMs);
+    // The callback's error (fsync is refused on a pipe or a terminal) comes after the lines were written.
+    logger.flush(() => {
+      clearTimeout(timer);
+      done();
     });
-  }
-  try {
-    stream.flushSync?.();
-  } catch {
-    // A destination that is still opening or already closed has nothing to flush.
-  }
+  });
 }
 
 /**

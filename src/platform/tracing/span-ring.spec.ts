@@ -5,6 +5,8 @@ import { SpanRing, type SpanRingOptions } from './span-ring.js';
 
 /** Epoch seconds at which every fixture span starts, so durations are exact and nothing sleeps. */
 const T0 = 1_790_000_000;
+/** T0 plus `ms` as an HrTime ([seconds, nanoseconds below one second]). */
+const at = (ms: number): [number, number] => [T0 + Math.floor(ms / 1000), (ms % 1000) * 1e6];
 
 function traced(options: SpanRingOptions, role = 'transaction') {
   const ring = new SpanRing(options);
@@ -23,9 +25,9 @@ function span(
   { ms = 1, atMs = 0, parent, kind, attributes, links, fail }: SpanFixture = {},
 ): Span {
   const ctx = parent ? trace.setSpan(context.active(), parent) : context.active();
-  const s = tracer.startSpan(name, { kind, attributes, links, startTime: [T0, atMs * 1e6] }, ctx);
+  const s = tracer.startSpan(name, { kind, attributes, links, startTime: at(atMs) }, ctx);
   if (fail) s.setStatus({ code: SpanStatusCode.ERROR, message: fail });
-  s.end([T0, (atMs + ms) * 1e6]);
+  s.end(at(atMs + ms));
   return s;
 }
 
@@ -45,7 +47,7 @@ describe(SpanRing.name, () => {
   it('reads an ended span back as a plain record: ids, parent, kind, role, start, duration, status, attributes, links', () => {
     const { ring, tracer } = traced({});
     const cause = span(tracer, 'POST /transaction/transaction', { kind: SpanKind.SERVER });
-    const parent = tracer.startSpan('outbox deliver', { startTime: [T0, 0] });
+    const parent = tracer.startSpan('outbox deliver', { startTime: at(0) });
     span(tracer, 'psp.process', {
       parent,
       kind: SpanKind.CLIENT,
@@ -80,9 +82,9 @@ describe(SpanRing.name, () => {
 
   it('keeps the slowest entry spans, slowest first, with the spans of their trace, after the ring has turned over', () => {
     const { ring, tracer } = traced({ capacity: 4, slowest: 2 });
-    const slow = tracer.startSpan('GET /generator/random', { kind: SpanKind.SERVER, startTime: [T0, 0] });
+    const slow = tracer.startSpan('GET /generator/random', { kind: SpanKind.SERVER, startTime: at(0) });
     span(tracer, 'exchange.convert', { parent: slow, kind: SpanKind.CLIENT, ms: 480 });
-    slow.end([T0, 500e6]);
+    slow.end(at(500));
     span(tracer, 'GET /slower', { ms: 900 });
     for (let i = 0; i < 10; i++) span(tracer, `fast ${i}`, { ms: 2 });
     const { recent, slowest } = ring.query();
@@ -105,20 +107,48 @@ describe(SpanRing.name, () => {
     expect(names(ring.query().slowest)).toEqual(['e', 'b']);
   });
 
+  it('lets a slow span go once spans end a window after it, so the set follows the present', () => {
+    const { ring, tracer } = traced({ capacity: 8, slowest: 2, slowestWindowS: 60 });
+    span(tracer, 'at boot', { ms: 5000 });
+    span(tracer, 'early', { ms: 3000 });
+    span(tracer, 'later', { atMs: 30_000, ms: 10 });
+    expect(names(ring.query().slowest)).toEqual(['at boot', 'early']);
+    span(tracer, 'much later', { atMs: 70_000, ms: 10 });
+    expect(names(ring.query().slowest)).toEqual(['much later']);
+    span(tracer, 'after that', { atMs: 71_000, ms: 20 });
+    expect(names(ring.query().slowest)).toEqual(['after that', 'much later']);
+  });
+
+  it('never gives a place among the slowest to an operations request (readiness, metrics, the console), only to the ring', () => {
+    const { ring, tracer } = traced({ capacity: 8, slowest: 4 });
+    const server = { kind: SpanKind.SERVER, ms: 900 };
+    span(tracer, 'GET /health/ready', { ...server, attributes: { 'http.route': '/health/ready' } });
+    span(tracer, 'GET /spans', { ...server, attributes: { 'http.route': '/spans' } });
+    span(tracer, 'platform.ping', { ...server, attributes: { 'rpc.method': 'platform.ping' } });
+    span(tracer, 'GET /aboutface', { ...server, ms: 20, attributes: { 'http.route': '/aboutface' } });
+    span(tracer, 'POST /transaction/transaction', {
+      kind: SpanKind.SERVER,
+      ms: 10,
+      attributes: { 'http.route': '/transaction/transaction' },
+    });
+    expect(names(ring.query().slowest)).toEqual(['GET /aboutface', 'POST /transaction/transaction']);
+    expect(ring.query().recent).toHaveLength(5);
+  });
+
   it('counts only entry spans (no local parent, or server side) as slow, and a trace once', () => {
     const { ring, tracer } = traced({ capacity: 8, slowest: 4 });
     const root = tracer.startSpan('POST /transaction/transaction', {
       kind: SpanKind.SERVER,
-      startTime: [T0, 0],
+      startTime: at(0),
     });
     span(tracer, 'SELECT', { parent: root, ms: 40 });
     span(tracer, 'auth.verify', { parent: root, kind: SpanKind.SERVER, ms: 45 });
-    root.end([T0, 50e6]);
+    root.end(at(50));
     span(tracer, 'other', { ms: 1 });
     expect(names(ring.query().slowest)).toEqual(['POST /transaction/transaction', 'other']);
   });
 
-  it('filters by trace id (with the spans of traces that link to it), by RPC method or its prefix, by peer, and limits', () => {
+  it("filters by trace id (with the spans of traces that link to it), by RPC method or its prefix (or an RPC span's name), by peer, and limits", () => {
     const { ring, tracer } = traced({});
     const request = span(tracer, 'POST /transaction/transaction', { kind: SpanKind.SERVER });
     const verify = { 'rpc.system': 'nest-tcp', 'rpc.service': 'auth', 'rpc.method': 'verify' };
@@ -132,7 +162,9 @@ describe(SpanRing.name, () => {
       attributes: { 'rpc.system': 'nest-tcp', 'rpc.method': 'psp.process', 'peer.service': 'psp' },
       links: [{ context: request.spanContext() }],
     });
+    span(tracer, 'psp.refund', { kind: SpanKind.SERVER, attributes: { 'rpc.system.name': 'nestjs_tcp' } });
     span(tracer, 'unrelated');
+    expect(names(ring.query({ rpcMethod: 'psp' }).recent)).toEqual(['psp.refund', 'psp.process']);
     expect(names(ring.query({ traceId: request.spanContext().traceId }).recent)).toEqual([
       'psp.process',
       'auth.verify',

@@ -42,11 +42,14 @@ export interface SpanRingOptions {
   capacity?: number;
   /** Slowest entry spans kept (each with the spans of its trace the ring held when it ended). */
   slowest?: number;
+  /** A slow span leaves the set once spans end this many seconds after it, so the set follows the present. */
+  slowestWindowS?: number;
 }
 
 interface Slow {
   span: ReadableSpan;
   durationNs: number;
+  endS: number;
   trace: ReadableSpan[];
 }
 
@@ -60,6 +63,23 @@ const PEER_KEYS = ['peer.service', 'server.address', 'client.address', 'net.peer
 
 const nanos = (t: readonly [number, number]) => t[0] * 1e9 + t[1];
 
+/**
+ * The operations endpoints every role serves (the console's own reads among them). Their requests are not what
+ * the slowest set is for: a readiness check waiting on a peer must not push a slow payment out.
+ */
+export const OPERATIONS_PATHS = ['/health', '/metrics', '/about', '/docs', '/console', '/spans'];
+const PING = 'platform.ping';
+
+/** A request to an operations endpoint (by its route, or its path before routing) or a readiness ping. */
+export function isOperations(attributes: Readonly<Record<string, unknown>>): boolean {
+  const route = attributes['http.route'] ?? attributes['url.path'];
+  if (typeof route === 'string')
+    return OPERATIONS_PATHS.some(
+      (p) => route.startsWith(p) && (route.length === p.length || route.charCodeAt(p.length) === 47),
+    );
+  return attributes['rpc.method'] === PING;
+}
+
 /** A span that starts this role's part of a request: no local parent, or the server/consumer side of a call. */
 function isEntry(span: ReadableSpan): boolean {
   const parent = span.parentSpanContext;
@@ -71,7 +91,10 @@ function isEntry(span: ReadableSpan): boolean {
 /** The RPC method a span is about, as `service.method` when the service is given apart, or undefined. */
 function rpcMethodOf(span: ReadableSpan): string | undefined {
   const method = span.attributes['rpc.method'];
-  if (typeof method !== 'string') return span.attributes['rpc.system'] === undefined ? undefined : span.name;
+  if (typeof method !== 'string') {
+    const rpc = span.attributes['rpc.system.name'] ?? span.attributes['rpc.system'];
+    return rpc === undefined ? undefined : span.name;
+  }
   const service = span.attributes['rpc.service'];
   return typeof service === 'string' && !method.startsWith(`${service}.`) && !method.startsWith(`${service}/`)
     ? `${service}.${method}`
@@ -127,13 +150,17 @@ export class SpanRing implements SpanProcessor {
   readonly slowestCapacity: number;
   private readonly ring: (ReadableSpan | undefined)[];
   private next = 0;
-  private readonly slow: Slow[] = [];
+  readonly slowestWindowS: number;
+  private slow: Slow[] = [];
   /** The shortest duration in a full slowest set: anything not longer is dropped with one comparison. */
   private floorNs = 0;
+  /** When the set's oldest span ended (epoch seconds): past the window, the set has a place to give. */
+  private oldestEndS = Infinity;
 
   constructor(options: SpanRingOptions = {}) {
     this.capacity = options.capacity ?? 2048;
     this.slowestCapacity = options.slowest ?? 32;
+    this.slowestWindowS = options.slowestWindowS ?? 600;
     if (!(this.capacity >= 1) || !(this.slowestCapacity >= 0))
       throw new Error('SpanRing needs a capacity of at least 1');
     this.ring = new Array<ReadableSpan | undefined>(this.capacity).fill(undefined);
@@ -146,7 +173,12 @@ export class SpanRing implements SpanProcessor {
     this.next = this.next + 1 === this.capacity ? 0 : this.next + 1;
     if (this.slowestCapacity === 0 || !isEntry(span)) return;
     const durationNs = nanos(span.duration);
-    if (this.slow.length === this.slowestCapacity && durationNs <= this.floorNs) return;
+    if (
+      this.slow.length === this.slowestCapacity &&
+      durationNs <= this.floorNs &&
+      span.endTime[0] - this.oldestEndS < this.slowestWindowS
+    )
+      return;
     this.keepSlow(span, durationNs);
   }
 
@@ -175,7 +207,10 @@ export class SpanRing implements SpanProcessor {
         seen.add(span);
       }
     }
-    const slowest = [...this.slow].sort((a, b) => b.durationNs - a.durationNs);
+    // The window ends at the newest span, not at the clock: a quiet role still shows its last slow requests.
+    const newest = this.ring[(this.next - 1 + this.capacity) % this.capacity];
+    const since = (newest?.endTime[0] ?? 0) - this.slowestWindowS;
+    const slowest = this.slow.filter((s) => s.endS > since).sort((a, b) => b.durationNs - a.durationNs);
     if (q.traceId !== undefined) {
       for (const s of slowest)
         for (const span of s.trace)
@@ -201,26 +236,34 @@ export class SpanRing implements SpanProcessor {
     return out;
   }
 
-  // Runs only for an entry span slower than the set's floor: rare once the set is full. A trace holds one place, for
-  // its slowest entry span (in one process, a request's HTTP span and the in-process call's server span are both
-  // entries).
+  // Runs only for an entry span slower than the set's floor, or when the set's oldest span has left the window: rare
+  // once the set is full. Operations requests stay in the ring but never take a place here. A trace holds one place, for its slowest entry span (in one process, a request's HTTP span
+  // and the in-process call's server span are both entries).
   private keepSlow(span: ReadableSpan, durationNs: number): void {
+    if (isOperations(span.attributes)) return;
+    const endS = span.endTime[0];
+    if (endS - this.oldestEndS >= this.slowestWindowS)
+      this.slow = this.slow.filter((s) => endS - s.endS < this.slowestWindowS);
     const traceId = span.spanContext().traceId;
     const same = this.slow.findIndex((s) => s.span.spanContext().traceId === traceId);
     if (same >= 0 && this.slow[same].durationNs >= durationNs) return;
-    const entry: Slow = { span, durationNs, trace: this.traceOf(traceId) };
+    const entry: Slow = { span, durationNs, endS, trace: this.traceOf(traceId) };
     if (same >= 0) this.slow[same] = entry;
     else if (this.slow.length < this.slowestCapacity) this.slow.push(entry);
     else {
       let min = 0;
       for (let i = 1; i < this.slow.length; i++)
         if (this.slow[i].durationNs < this.slow[min].durationNs) min = i;
+      if (this.slow[min].durationNs >= durationNs) return;
       this.slow[min] = entry;
     }
-    if (this.slow.length === this.slowestCapacity) {
-      let floor = Infinity;
-      for (const s of this.slow) floor = Math.min(floor, s.durationNs);
-      this.floorNs = floor;
+    let floor = Infinity;
+    let oldest = Infinity;
+    for (const s of this.slow) {
+      floor = Math.min(floor, s.durationNs);
+      oldest = Math.min(oldest, s.endS);
     }
+    this.floorNs = this.slow.length === this.slowestCapacity ? floor : 0;
+    this.oldestEndS = oldest;
   }
 }

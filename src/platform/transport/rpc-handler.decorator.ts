@@ -1,12 +1,16 @@
 // @RpcHandler(contract.patterns.x) marks a controller method as the handler of a pattern. The same wrapped
 // function serves the Nest TCP listener and in-process calls: it validates the payload against the method's DTO,
-// runs in the caller's request context, records metrics and turns every failure into a wire error.
+// runs in the caller's request context under a server span, records metrics and turns every failure into a wire
+// error.
 import { Ctx, MessagePattern, Payload, RpcException, type TcpContext } from '@nestjs/microservices';
+import { ROOT_CONTEXT, context, trace } from '@opentelemetry/api';
+import { ATTR_RPC_METHOD, ATTR_RPC_SYSTEM_NAME } from '@opentelemetry/semantic-conventions';
 import 'reflect-metadata';
 import { AppError } from '../errors/app-error.js';
 import { accessLogEnabled, createLogger } from '../logging/logger.js';
-import { acceptRequestId, requestContext } from '../logging/request-context.js';
+import { acceptRequestId, withRequest } from '../logging/request-context.js';
 import { observeRpc } from '../metrics/metrics.js';
+import { failSpan, startServerSpan } from '../tracing/tracing.js';
 import { isDtoClass, validateDto } from '../validation/validate.js';
 import type { PatternDef } from './contract.js';
 
@@ -15,20 +19,34 @@ export const RPC_HANDLER = Symbol('polyrole:rpc-handler');
 /** How a handler's outcome is handed back: an AppError, or undefined and the result. */
 export type RpcDone = (err: AppError | undefined, result?: unknown) => void;
 
+/**
+ * What a call carries beside its payload (a Nest TCP packet's `metadata`): the request id and the caller's W3C trace
+ * context. A stock Nest ServerTCP hands the whole object to its handlers' TcpContext and ignores what it does not
+ * know. Everything is untrusted input: checked before use, ignored when unusable.
+ */
+export interface RpcCarrier {
+  requestId?: unknown;
+  traceparent?: unknown;
+  tracestate?: unknown;
+}
+
+/** `rpc.system.name` of the platform's calls (Nest's TCP transport, or the same call made in-process). */
+export const RPC_SYSTEM = 'nestjs_tcp';
+
 export interface RpcHandlerMeta {
   def: PatternDef;
   /** Runs the handler on `instance` with a raw payload; resolves with the result or rejects with an AppError. */
   run(
     instance: object,
     data: unknown,
-    requestId: string | undefined,
+    carrier: RpcCarrier | undefined,
     transport: 'tcp' | 'local',
   ): Promise<unknown>;
   /** The same as run, answered through `done`: a synchronous handler settles without any promise at all. */
   call(
     instance: object,
     data: unknown,
-    requestId: string | undefined,
+    carrier: RpcCarrier | undefined,
     transport: 'tcp' | 'local',
     done: RpcDone,
   ): void;
@@ -48,10 +66,16 @@ export function RpcHandler(def: PatternDef): MethodDecorator {
     const [paramType] = (Reflect.getMetadata('design:paramtypes', target, key) ?? []) as unknown[];
     const dto = isDtoClass(paramType) ? paramType : undefined;
 
-    const call: RpcHandlerMeta['call'] = (instance, data, rid, transport, done) => {
-      const requestId = acceptRequestId(rid);
+    const call: RpcHandlerMeta['call'] = (instance, data, carrier, transport, done) => {
+      const requestId = acceptRequestId(carrier?.requestId);
       const started = process.hrtime.bigint();
+      const span = startServerSpan(def.pattern, carrier);
+      if (span.isRecording()) {
+        span.setAttribute(ATTR_RPC_SYSTEM_NAME, RPC_SYSTEM);
+        span.setAttribute(ATTR_RPC_METHOD, def.pattern);
+      }
       const finish = (outcome: string) => {
+        span.end();
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         observeRpc(def.pattern, 'server', transport, outcome, seconds);
         if (accessLogEnabled())
@@ -59,12 +83,13 @@ export function RpcHandler(def: PatternDef): MethodDecorator {
       };
       const fail = (err: unknown) => {
         const e = toAppError(err);
+        failSpan(span, e.code, e.status >= 500, e.message);
         finish(e.status >= 500 ? 'error' : 'rejected');
         done(e);
       };
-      // Every promise costs a promise-hook round once the request context is in use: a synchronous handler
-      // settles through `done` with none.
-      requestContext.run({ requestId }, () => {
+      // A synchronous handler settles through `done` without any promise (each one is an allocation that also
+      // captures the request context).
+      context.with(withRequest(trace.setSpan(ROOT_CONTEXT, span), { requestId }), () => {
         let result: unknown;
         try {
           result = original.call(instance, dto ? validateDto(dto, data) : data);
@@ -85,16 +110,16 @@ export function RpcHandler(def: PatternDef): MethodDecorator {
     const meta: RpcHandlerMeta = {
       def,
       call,
-      run: (instance, data, rid, transport) =>
+      run: (instance, data, carrier, transport) =>
         new Promise((resolve, reject) =>
-          call(instance, data, rid, transport, (err, result) => (err ? reject(err) : resolve(result))),
+          call(instance, data, carrier, transport, (err, result) => (err ? reject(err) : resolve(result))),
         ),
     };
 
     // What the Nest TCP listener calls: (data, context) with the caller's metadata on the context.
     descriptor.value = function (this: object, data: unknown, ctx?: TcpContext) {
-      const metadata = ctx?.getMetadata?.() as Record<string, unknown> | undefined;
-      return meta.run(this, data, metadata?.requestId as string | undefined, 'tcp').catch((err: unknown) => {
+      const metadata = ctx?.getMetadata?.() as RpcCarrier | undefined;
+      return meta.run(this, data, metadata, 'tcp').catch((err: unknown) => {
         throw new RpcException((err as AppError).toWire());
       });
     };

@@ -1,15 +1,20 @@
 // The one way to call another part: in-process when the part is booted here (serialised copies, same errors),
-// otherwise over Nest TCP to the role that hosts it. Timeouts, retries of idempotent patterns, metrics and the
-// request id are handled here for every caller.
+// otherwise over Nest TCP to the role that hosts it. Timeouts, retries of idempotent patterns, metrics, the request
+// id and the trace context (a client span per call, carried in the packet's metadata) are handled here for every
+// caller.
 import { Injectable } from '@nestjs/common';
+import { SpanKind, context, trace, type Span } from '@opentelemetry/api';
+import { ATTR_RPC_METHOD, ATTR_RPC_SYSTEM_NAME } from '@opentelemetry/semantic-conventions';
 import { BootContext } from '../boot-context.js';
 import { backoffDelay } from '../backoff.util.js';
 import { AppError } from '../errors/app-error.js';
 import { createLogger } from '../logging/logger.js';
 import { currentRequestId, newRequestId } from '../logging/request-context.js';
 import { observeRpc } from '../metrics/metrics.js';
+import { failSpan, injectTraceContext, platformTracer } from '../tracing/tracing.js';
 import type { CallOptions, ContractDef, PartName, PatternDef, RpcChannel } from './contract.js';
 import { jsonCopy } from './json-copy.js';
+import { RPC_SYSTEM, type RpcCarrier } from './rpc-handler.decorator.js';
 import { RpcRegistry } from './rpc-registry.js';
 import { clientTlsOptions } from './rpc-tls.js';
 import { TcpPool } from './tcp-pool.js';
@@ -72,6 +77,14 @@ export class RpcHub {
     opts?: CallOptions,
   ): Promise<Res> {
     const requestId = currentRequestId() ?? newRequestId();
+    const parent = context.active();
+    const span = platformTracer().startSpan(def.pattern, { kind: SpanKind.CLIENT }, parent);
+    if (span.isRecording()) {
+      span.setAttribute(ATTR_RPC_SYSTEM_NAME, RPC_SYSTEM);
+      span.setAttribute(ATTR_RPC_METHOD, def.pattern);
+    }
+    const carrier: Record<string, string> = { requestId };
+    injectTraceContext(trace.setSpan(parent, span), carrier);
     const timeoutMs = opts?.timeoutMs ?? this.boot.platform.rpcTimeoutMs;
     const deadline = Date.now() + timeoutMs;
     const local = this.boot.isLocal(part);
@@ -81,9 +94,9 @@ export class RpcHub {
       const remaining = Math.max(1, deadline - Date.now());
       try {
         const res = local
-          ? await this.callLocal(def.pattern, req, requestId, remaining)
-          : await this.callRemote(part, def.pattern, req, requestId, remaining);
-        this.observe(def.pattern, transport, 'ok', started);
+          ? await this.callLocal(def.pattern, req, carrier, remaining)
+          : await this.callRemote(part, def.pattern, req, carrier, remaining);
+        this.observe(def.pattern, transport, 'ok', started, span);
         return res as Res;
       } catch (e) {
         const err =
@@ -95,7 +108,8 @@ export class RpcHub {
           attempt < this.boot.platform.rpcRetries &&
           Date.now() + backoff < deadline;
         if (!retry) {
-          this.observe(def.pattern, transport, err.status >= 500 ? 'error' : 'rejected', started);
+          failSpan(span, err.code, true, err.message);
+          this.observe(def.pattern, transport, err.status >= 500 ? 'error' : 'rejected', started, span);
           if (err.status >= 500)
             this.log.warn({ pattern: def.pattern, code: err.code, err: err.message }, 'rpc failed');
           throw err;
@@ -105,11 +119,12 @@ export class RpcHub {
     }
   }
 
-  private observe(pattern: string, transport: string, outcome: string, started: bigint): void {
+  private observe(pattern: string, transport: string, outcome: string, started: bigint, span: Span): void {
+    span.end();
     observeRpc(pattern, 'client', transport, outcome, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
-  private callLocal(pattern: string, req: unknown, requestId: string, timeoutMs: number): Promise<unknown> {
+  private callLocal(pattern: string, req: unknown, carrier: RpcCarrier, timeoutMs: number): Promise<unknown> {
     // One promise per call (Promise.race would add two more; the handler itself adds none), and a timer only for a
     // handler still running after it returned. A payload that cannot be copied throws inside the executor: a
     // rejection like any other.
@@ -120,7 +135,7 @@ export class RpcHub {
       const payload = jsonCopy(req);
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
-      handler.meta.call(handler.instance, payload, requestId, 'local', (err, result) => {
+      handler.meta.call(handler.instance, payload, carrier, 'local', (err, result) => {
         settled = true;
         if (timer) clearTimeout(timer);
         // A fresh error, as if it had crossed the wire: callers cannot tell local from remote.
@@ -139,10 +154,16 @@ export class RpcHub {
     });
   }
 
-  private callRemote(part: PartName, pattern: string, req: unknown, requestId: string, timeoutMs: number) {
+  private callRemote(
+    part: PartName,
+    pattern: string,
+    req: unknown,
+    carrier: Record<string, string>,
+    timeoutMs: number,
+  ) {
     const pool = this.pools.get(part);
     if (!pool) return Promise.reject(unavailable(part, 'no peer configured'));
-    return pool.send(pattern, req, { requestId }, timeoutMs);
+    return pool.send(pattern, req, carrier, timeoutMs);
   }
 
   /** Readiness probe for a peer: a real round trip with a bounded time. */

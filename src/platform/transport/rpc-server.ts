@@ -3,8 +3,10 @@
 // Nest's per-message pipeline for the patterns an @RpcHandler serves (answered straight from that handler).
 import { ServerTCP, type TcpOptions, type TcpSocket } from '@nestjs/microservices';
 import { AppError } from '../errors/app-error.js';
+import { assumeNestTcpTransport } from '../internals/nest-microservices.js';
 import { createLogger } from '../logging/logger.js';
 import { batchingJsonSocket } from './batching-json-socket.js';
+import type { RpcCarrier } from './rpc-handler.decorator.js';
 import type { LocalHandler } from './rpc-registry.js';
 import { callerRoles, type CallerPolicy } from './rpc-tls.js';
 
@@ -12,7 +14,7 @@ interface Packet {
   id?: unknown;
   pattern?: unknown;
   data?: unknown;
-  metadata?: { requestId?: unknown };
+  metadata?: RpcCarrier;
 }
 
 const HANDLED = Promise.resolve();
@@ -30,6 +32,7 @@ export class RpcServer extends ServerTCP {
 
   constructor(options: RpcServerOptions) {
     const { maxMessageBytes, callers, ...rest } = options;
+    assumeNestTcpTransport();
     super({ ...rest, socketClass: batchingJsonSocket(maxMessageBytes) });
     this.callers = callers;
   }
@@ -78,7 +81,7 @@ export class RpcServer extends ServerTCP {
     handler.meta.call(
       handler.instance,
       packet.data,
-      packet.metadata?.requestId as string,
+      packet.metadata && typeof packet.metadata === 'object' ? packet.metadata : undefined,
       'tcp',
       (err, result) => {
         try {

@@ -1,10 +1,8 @@
 // Validation compiled once per DTO class from its class-validator metadata, so the hot path calls the
-// constraints directly instead of running class-transformer and the ValidationExecutor on every request.
-// The DTO decorators stay the single source of truth; a DTO using features this compiler does not cover
-// (nested DTOs, `each`, async or conditional-by-group rules, class-transformer decorators) gets `undefined`
-// here and is validated by the stock path instead.
+// constraints directly instead of running the ValidationExecutor on every request. The DTO decorators stay the
+// single source of truth; a DTO using features this compiler does not cover (nested DTOs, `each`, async or
+// conditional-by-group rules) gets `undefined` here and is validated by class-validator itself instead.
 import type { Type } from '@nestjs/common';
-import { defaultMetadataStorage } from 'class-transformer/cjs/storage.js';
 import {
   getMetadataStorage,
   ValidationTypes,
@@ -48,18 +46,6 @@ const SUPPORTED = new Set<string>([
   ValidationTypes.WHITELIST,
 ]);
 
-const TRANSFORMER_MAPS = [
-  '_typeMetadatas',
-  '_transformMetadatas',
-  '_exposeMetadatas',
-  '_excludeMetadatas',
-] as const;
-
-function usesClassTransformer(cls: Function): boolean {
-  const storage = defaultMetadataStorage as unknown as Record<string, Map<Function, unknown>>;
-  return TRANSFORMER_MAPS.some((m) => storage[m]?.has(cls));
-}
-
 function constraintString(c: unknown): string {
   if (Array.isArray(c)) return c.join(', ');
   if (typeof c === 'symbol') return String(c.description);
@@ -89,7 +75,6 @@ function conditionsHold(conditions: ValidationMetadata[], input: object, value: 
 }
 
 export function compileValidator<T extends object>(cls: Type<T>): CompiledValidator<T> | undefined {
-  if (usesClassTransformer(cls)) return undefined;
   const storage = getMetadataStorage();
   const metas = storage.getTargetValidationMetadatas(cls, '', true, false);
   if (metas.some((m) => !SUPPORTED.has(m.type) || m.each || m.validateIf || m.groups?.length || m.always)) {

@@ -1,8 +1,7 @@
 // The one validation step for HTTP bodies/queries and RPC payloads: class-validator DTOs with whitelist,
 // forbidNonWhitelisted and transform, turned into a 400 AppError listing every field problem. DTOs are compiled
-// once (compiled-validator.ts); the stock class-transformer + class-validator path covers what that cannot.
+// once (compiled-validator.ts); class-validator's own validateSync() covers what that cannot.
 import type { Type } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { AppError, type FieldProblem } from '../errors/app-error.js';
 import { compileValidator, type CompiledValidator } from './compiled-validator.js';
@@ -30,12 +29,20 @@ export function validationError(problems: FieldProblem[], status = 400): AppErro
   return new AppError(status, 'validation_failed', detail || 'Invalid input', distinct);
 }
 
-/** The stock path: class-transformer then class-validator, every time. */
+/**
+ * The stock path: the input's fields on an instance of the DTO class, then class-validator, every time. DTOs are
+ * flat classes without class-transformer decorators (a lint rule keeps class-transformer out), so this makes the
+ * instance plainToInstance() made without implicit conversion.
+ */
 export function validateDtoStock<T extends object>(
   cls: Type<T>,
   input: object,
 ): { instance: T; problems: FieldProblem[] } {
-  const instance = plainToInstance(cls, input, { enableImplicitConversion: false }) as T;
+  // Defined, not assigned: an own "__proto__" field (JSON.parse makes one) stays a field, reported as unknown.
+  const instance = Object.defineProperties(
+    Object.create(cls.prototype) as T,
+    Object.getOwnPropertyDescriptors(input),
+  );
   const errors = validateSync(instance, {
     whitelist: true,
     forbidNonWhitelisted: true,

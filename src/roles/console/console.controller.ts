@@ -24,10 +24,13 @@ import { AppError } from '../../platform/errors/app-error.js';
 import { Protected } from '../../platform/http/access.decorator.js';
 import {
   OPERATIONS_COOKIE,
+  OPERATIONS_COOKIE_PATH,
   OperationsGuard,
+  SameOriginGuard,
   bearer,
-  operationsSessionValue,
+  newOperationsSession,
 } from '../../platform/http/operations.guard.js';
+import { CONSOLE_CSP, SECURITY_HEADERS } from '../../platform/http/security-headers.js';
 import { DeploymentService, type DeploymentView } from './deployment.service.js';
 import { PanelsService, STREAMS, type Panel, type PanelPart, type StreamName } from './panels.service.js';
 import { ROLE_TABLE, type RoleName } from '../role-table.js';
@@ -35,12 +38,13 @@ import { TRACE_ID } from './dto/spans-query.dto.js';
 import { TracesService, type TraceLists, type TraceView } from './traces.service.js';
 
 const UI = new URL('./ui/', import.meta.url);
-const ASSETS: Record<string, string> = {
-  'console.js': 'text/javascript; charset=utf-8',
-  'console.css': 'text/css; charset=utf-8',
+// A Map: a plain object would answer `constructor` or `__proto__` with what it inherits.
+const ASSETS = new Map([
+  ['console.js', 'text/javascript; charset=utf-8'],
+  ['console.css', 'text/css; charset=utf-8'],
   // A file of its own: a data: URL icon is blocked by the page's Content-Security-Policy (default-src 'self').
-  'favicon.svg': 'image/svg+xml',
-};
+  ['favicon.svg', 'image/svg+xml'],
+]);
 /** The browser's EventSource waits this long before it reconnects to a stream whose source went away. */
 const STREAM_RETRY_MS = 2000;
 
@@ -76,6 +80,7 @@ export class ConsoleController implements OnModuleDestroy {
   @Get()
   @Header('content-type', 'text/html; charset=utf-8')
   @Header('cache-control', 'no-store')
+  @Header('content-security-policy', CONSOLE_CSP)
   page(): Promise<Buffer> {
     return this.file('index.html');
   }
@@ -83,18 +88,20 @@ export class ConsoleController implements OnModuleDestroy {
   @ApiExcludeEndpoint()
   @Get('assets/:name')
   async asset(@Param('name') name: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<Buffer> {
-    const type = ASSETS[name];
+    const type = ASSETS.get(name);
     if (!type) throw new AppError(404, 'not_found', `No console asset ${name}`);
     void reply.header('content-type', type).header('cache-control', 'no-cache');
     return this.file(name);
   }
 
   @Get('api/deployment')
+  @Header('cache-control', 'no-store')
   deploymentView(): Promise<DeploymentView> {
     return this.deployment.view();
   }
 
   @Get('api/panels')
+  @Header('cache-control', 'no-store')
   panels(): Promise<Record<PanelPart, Panel>> {
     return this.panelsService.panels();
   }
@@ -125,7 +132,7 @@ export class ConsoleController implements OnModuleDestroy {
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const source = STREAMS[name as StreamName];
+    const source = Object.hasOwn(STREAMS, name) ? STREAMS[name as StreamName] : undefined;
     if (!source) throw new AppError(404, 'not_found', `No console stream ${name}`);
     const node = await this.panelsService.hostOf(source.part);
     const abort = new AbortController();
@@ -137,6 +144,8 @@ export class ConsoleController implements OnModuleDestroy {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
+      'x-request-id': String(req.id),
+      ...SECURITY_HEADERS,
     });
     out.write(`retry: ${STREAM_RETRY_MS}\n\n`);
     try {
@@ -147,7 +156,11 @@ export class ConsoleController implements OnModuleDestroy {
         this.deployment.fetchTimeoutMs,
       );
       const res = await fetch(`${node}${source.path}`, {
-        headers: { accept: 'text/event-stream', ...this.deployment.authHeaders() },
+        headers: {
+          accept: 'text/event-stream',
+          ...this.deployment.authHeaders(),
+          ...this.deployment.untracedHeaders(),
+        },
         signal: abort.signal,
       }).finally(() => clearTimeout(connecting));
       if (!res.ok || !res.body) throw new Error(`${source.path} answered ${res.status}`);
@@ -168,26 +181,34 @@ export class ConsoleController implements OnModuleDestroy {
   }
 
   @Post('api/master/children')
+  @UseGuards(SameOriginGuard)
   createChild(@Body() body: unknown, @Res() reply: FastifyReply): Promise<void> {
     return this.relay('master', 'POST', '/master/create-child', reply, body ?? {});
   }
 
   @Delete('api/master/children/:id')
+  @UseGuards(SameOriginGuard)
   stopChild(@Param('id') id: string, @Res() reply: FastifyReply): Promise<void> {
     return this.relay('master', 'DELETE', `/master/children/${encodeURIComponent(id)}`, reply);
   }
 
-  /** Exchanges the token for the session cookie a browser needs (its EventSource cannot send headers). */
+  /**
+   * Exchanges the token for the session cookie a browser needs (its EventSource cannot send headers): random,
+   * expiring, sent only to /console, and Secure except over plain HTTP outside production.
+   */
   @Post('session')
   session(@Req() req: FastifyRequest, @Res() reply: FastifyReply): void {
-    const token = this.boot.platform.consoleToken;
+    const { consoleToken: token, consoleSessionTtlS: ttlS, nodeEnv } = this.boot.platform;
     if (token && bearer(req.headers.authorization) === undefined)
       throw new AppError(400, 'bearer_required', 'Send the console token as Authorization: Bearer');
-    if (token)
+    if (token) {
+      const value = newOperationsSession(token, Math.floor(Date.now() / 1000) + ttlS);
+      const secure = nodeEnv === 'production' || req.protocol === 'https' ? '; Secure' : '';
       void reply.header(
         'set-cookie',
-        `${OPERATIONS_COOKIE}=${operationsSessionValue(token)}; Path=/; HttpOnly; SameSite=Strict`,
+        `${OPERATIONS_COOKIE}=${value}; Path=${OPERATIONS_COOKIE_PATH}; Max-Age=${ttlS}; HttpOnly; SameSite=Strict${secure}`,
       );
+    }
     void reply.status(204).send();
   }
 
@@ -197,7 +218,8 @@ export class ConsoleController implements OnModuleDestroy {
     if (!node) throw new AppError(503, 'peer_unavailable', `No ${part} is up`);
     let res: Awaited<ReturnType<DeploymentService['request']>>;
     try {
-      res = await this.deployment.request(node, path, { method, body });
+      // An operator's action is traced like any request: it is one of the things the traces are for.
+      res = await this.deployment.request(node, path, { method, body, traced: true });
     } catch (e) {
       throw new AppError(503, 'peer_unavailable', `${part} did not answer: ${(e as Error).message}`);
     }

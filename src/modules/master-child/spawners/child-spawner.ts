@@ -60,6 +60,8 @@ export interface ChildLaunch {
   masterAddr: HostPort;
   seed?: string;
   batchSize?: number;
+  /** W3C traceparent of the spawn: the child's reports join the trace of the request that created it. */
+  traceparent?: string;
 }
 
 export function childEnvOf(launch: ChildLaunch): Record<string, string> {
@@ -73,6 +75,7 @@ export function childEnvOf(launch: ChildLaunch): Record<string, string> {
     MASTER_ADDR: `${host}:${launch.masterAddr.port}`,
     ...(launch.seed !== undefined ? { CHILD_SEED: launch.seed } : {}),
     ...(launch.batchSize !== undefined ? { CHILD_BATCH_SIZE: String(launch.batchSize) } : {}),
+    ...(launch.traceparent !== undefined ? { TRACEPARENT: launch.traceparent } : {}),
   };
 }
 

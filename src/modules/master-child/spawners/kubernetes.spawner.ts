@@ -266,16 +266,18 @@ export class KubernetesSpawner implements ChildSpawner {
           );
       }
     }
-    const e = err as NodeJS.ErrnoException;
+    // The library's HTTP client (undici) wraps a socket error in its cause ("fetch failed": ECONNREFUSED).
+    const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+    const reason = e.code ?? e.cause?.code ?? e.cause?.message ?? e.message;
     // The library reads the CA file on each call; a missing one fails before anything is sent.
-    if (e.path === this.paths.ca) {
+    if (e.path === this.paths.ca || e.cause?.path === this.paths.ca) {
       return new SpawnError(
         `no cluster CA certificate at ${this.paths.ca}: ${e.message}`,
         'kubernetes_unconfigured',
       );
     }
     return new SpawnError(
-      `cannot reach the Kubernetes API at ${this.options.apiUrl} to ${step} the Job of child ${spec.id} (${e.code ?? e.message})`,
+      `cannot reach the Kubernetes API at ${this.options.apiUrl} to ${step} the Job of child ${spec.id} (${reason})`,
       'kubernetes_unreachable',
     );
   }
