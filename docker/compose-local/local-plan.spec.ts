@@ -3,7 +3,7 @@ import { ComposeError, loadComposeFile } from './compose-file.js';
 import { planLocal, startOrder, type LocalPlan } from './local-plan.js';
 
 const repoRoot = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
-const composeEnv = { JWT_SECRET: 'test-only-secret' };
+const composeEnv = { JWT_SECRET: 'test-only-secret', POSTGRES_PASSWORD: 'test-only-password' };
 const embeddedUrl = 'postgres://postgres:pw@127.0.0.1:6543/postgres';
 
 /** Hands out 20000, 20001, ... so every assertion on a port is exact. */
