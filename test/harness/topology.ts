@@ -3,7 +3,7 @@
 // exit codes. `single` = one ROLE=all process; `multi` = one process per role.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { ALL_ROLES, ROLE_TABLE, type RoleName } from '../../src/roles/role-table.js';
 import { makeCa, makeRoleCert, type KeyPair } from '../../src/roles/certs/role-certs.js';
@@ -36,6 +36,11 @@ export function boot(env: Record<string, string>) {
 export const MUTUAL_TLS = process.env.TEST_RPC_TLS === 'mutual';
 let testCa: { dir: string; ca: KeyPair } | undefined;
 let certsMade = 0;
+// Processes read their certificates at boot, so the directory can go once the file's tests are over.
+afterAll(() => {
+  if (testCa) rmSync(testCa.dir, { recursive: true, force: true });
+  testCa = undefined;
+});
 
 function testCert(name: string, roles: readonly string[]): { ca: KeyPair; pair: KeyPair } {
   if (!testCa) {

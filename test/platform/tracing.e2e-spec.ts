@@ -227,6 +227,14 @@ describe('trace context at the other edges (multi topology)', () => {
       'rpc.system.name': 'grpc',
       'rpc.method': 'MathHelper/Factorial',
     });
+    // The event-store flush that wrote the call's events later links back to the call, and its SQL is its child.
+    const flush = await receiver.waitForSpan(
+      (s) => s.name === 'event store flush' && s.links.some((l) => l.spanId === continued.spanId),
+    );
+    expect(flush).toMatchObject({ service: 'calculator', parentSpanId: '' });
+    expect(flush.links.find((l) => l.spanId === continued.spanId)?.traceId).toBe(outside.traceId);
+    const insert = await receiver.waitForSpan((s) => s.parentSpanId === flush.spanId);
+    expect(insert.attributes['db.system.name']).toBe('postgresql');
     await receiver.waitForSpan(
       () =>
         receiver.spans.filter((x) => x.name === 'MathHelper/Factorial' && x.parentSpanId === '').length >= 4,

@@ -4,8 +4,8 @@
 import { SpanKind, context, type Context } from '@opentelemetry/api';
 import { failSpan, platformTracer, traceparentOf } from '../../platform/tracing/tracing.js';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Clock } from '../../platform/clock.js';
 import type { HostPort } from '../../platform/config/parsers.js';
 import {
@@ -38,10 +38,10 @@ export interface ChildrenOptions {
   childBatchSize?: number;
   /** Ended children kept for GET /master/children; older ones are forgotten. Default 1000. */
   keepEnded?: number;
-  /** Makes each child's CHILD_SECRET; 32 random bytes unless a spec fixes it. */
-  newSecret?: () => string;
   /** How long shutdown waits for its children to end before giving up on them (a share of SHUTDOWN_GRACE_MS). */
   stopWaitMs: number;
+  /** Makes each child's CHILD_SECRET; 32 random bytes unless a spec fixes it. */
+  newSecret?: () => string;
 }
 
 /**

@@ -66,9 +66,9 @@ export function childBaseEnv(
     RPC_TIMEOUT_MS: String(p.rpcTimeoutMs),
     RPC_RETRIES: String(p.rpcRetries),
     RPC_MAX_MESSAGE_BYTES: String(p.rpcMaxMessageBytes),
+    ...(tracing ? tracingEnvOf(tracing) : {}),
     // An operator who let the master run without mutual TLS let its children do so too.
     ...(p.rpcInsecurePlaintext ? { RPC_INSECURE_PLAINTEXT: 'true' } : {}),
-    ...(tracing ? tracingEnvOf(tracing) : {}),
     ...(Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined)) as Record<string, string>),
   };
 }

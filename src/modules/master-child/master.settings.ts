@@ -157,10 +157,10 @@ export type MasterSettings = SettingsOf<typeof masterSettings>;
 export const childSettings = defineSettings(
   {
     id: { env: 'CHILD_ID', parse: str({ pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/ }) },
-    /** Handed by the master at spawn; sent with every report so the master knows the child is the one it started. */
-    secret: { env: 'CHILD_SECRET', secret: true, parse: str({ pattern: /^[A-Za-z0-9_-]{16,256}$/ }) },
     /** The spawn's W3C traceparent: the child's reports join that trace (a malformed one starts a new trace). */
     traceparent: { env: 'TRACEPARENT', optional: true, parse: str() },
+    /** Handed by the master at spawn; sent with every report so the master knows the child is the one it started. */
+    secret: { env: 'CHILD_SECRET', secret: true, parse: str({ pattern: /^[A-Za-z0-9_-]{16,256}$/ }) },
     min: { env: 'CHILD_MIN', default: 0, parse: int({ min: 0 }) },
     max: { env: 'CHILD_MAX', default: DEFAULT_MASTER_RANGE, parse: int({ min: 1, max: 2 ** 31 - 1 }) },
     count: { env: 'CHILD_COUNT', default: 1000, parse: int({ min: 0, max: 1_000_000_000 }) },
