@@ -44,9 +44,10 @@ clients:
 	node docker/compose-clients.mjs $(N) -o $(CLIENTS_FILE)
 
 # The Secret comes from k8s/secrets.env, which is never committed (copy k8s/secrets.env.example).
-# A Job's pod template is immutable, so the finished echo-client Job is deleted before each apply.
+# A Job's pod template is immutable, so the finished Jobs are deleted before each apply (the certs Job keeps what
+# it made and issues only what is missing).
 k8s-apply: k8s/secrets.env
-	$(KUBECTL) -n $(NAMESPACE) delete job echo-client --ignore-not-found
+	$(KUBECTL) -n $(NAMESPACE) delete job echo-client certs --ignore-not-found
 	$(KUBECTL) apply -k k8s/
 
 # Deletes the namespace and everything in it, the PostgreSQL volume claim included.

@@ -14,7 +14,7 @@ const OPTIONS = {
   '--help': 'this text',
 };
 /** The suites whose HTTP rows drive load through wrk. */
-const HTTP_SUITES = ['foundation', 'payments'];
+const HTTP_SUITES = ['foundation', 'payments', 'tracing'];
 
 function usage() {
   const width = Math.max(...names.map((n) => n.length), ...Object.keys(OPTIONS).map((o) => o.length));

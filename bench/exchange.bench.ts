@@ -22,7 +22,7 @@ import { ExchangeClient } from '../src/modules/exchange/contract.js';
 import { ExchangeController } from '../src/modules/exchange/exchange.controller.js';
 import { ExchangeService, RateBook } from '../src/modules/exchange/exchange.service.js';
 import { DEFAULT_RATES, exchangeSettings } from '../src/modules/exchange/exchange.settings.js';
-import { makeCa, makeRoleCert, type KeyPair } from '../docker/certs/role-certs.js';
+import { makeCa, makeRoleCert, type KeyPair } from '../src/roles/certs/role-certs.js';
 import { bootTimes, httpLoad, ROOT, row, startRole, startScript, type BenchRow } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);

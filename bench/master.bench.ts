@@ -8,6 +8,7 @@
 // whatever ships). The master's cost per batch (its share of a commit, a report row, a reply) is fixed while the bare
 // server's cost is almost all per number, which is why the shipped batch is 10,000 (docs/master-child.md).
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { BootContext } from '../src/platform/boot-context.js';
@@ -81,12 +82,55 @@ async function reporter(port: number): Promise<{ client: MasterClient; close(): 
   return { client: new MasterClient(hub.channel(MasterClient.contract)), close: () => hub.close() };
 }
 
+/** A child the master started: its id and CHILD_SECRET, which the master asks for on every report. */
+interface AdoptedChild {
+  childId: string;
+  secret: string;
+}
+
+/**
+ * The master takes reports only from children it started, each proving its id with the secret handed at spawn.
+ * So each reporter speaks for a real child: started through the API (process spawner), its secret read from its
+ * environment (/proc, same user), then stopped; the master keeps ended children and their secrets.
+ */
+async function adoptChildren(url: string, n: number): Promise<AdoptedChild[]> {
+  const adopted: AdoptedChild[] = [];
+  for (let i = 0; i < n; i++) {
+    const res = await fetch(`${url}/master/children`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ count: 1_000_000_000 }),
+    });
+    if (res.status !== 202) throw new Error(`POST /master/children answered ${res.status}`);
+    const { id } = (await res.json()) as { id: string };
+    let child: { pid?: number; status: string };
+    do {
+      await sleep(20);
+      child = (await (await fetch(`${url}/master/children/${id}`)).json()) as typeof child;
+    } while (child.pid === undefined && child.status === 'starting');
+    const environ = readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0');
+    const secret = environ.find((e) => e.startsWith('CHILD_SECRET='))?.slice('CHILD_SECRET='.length);
+    if (!secret) throw new Error(`child ${id} has no CHILD_SECRET`);
+    await fetch(`${url}/master/children/${id}`, { method: 'DELETE' });
+    do {
+      await sleep(20);
+      child = (await (await fetch(`${url}/master/children/${id}`)).json()) as typeof child;
+    } while (child.status === 'starting' || child.status === 'running');
+    adopted.push({ childId: id, secret });
+  }
+  return adopted;
+}
+
+/** Above any seq a stopped child sent itself, so the bench's batches are never taken for its replays. */
+let nextSeq = 1_000_000;
+
 /**
  * Reports fresh random batches for `seconds` from every reporter, IN_FLIGHT at a time each; returns numbers
  * acknowledged per second and in all.
  */
 async function drive(
   clients: MasterClient[],
+  children: AdoptedChild[],
   tag: string,
   seconds: number,
 ): Promise<{ rate: number; numbers: number }> {
@@ -96,14 +140,13 @@ async function drive(
   await Promise.all(
     clients.map(async (client, r) => {
       const random = createRandom(`${tag}-${r}`);
-      let seq = 0;
-      const childId = `bench-${tag}-${r}`;
+      const { childId, secret } = children[r];
       await Promise.all(
         Array.from({ length: IN_FLIGHT }, async () => {
           while (performance.now() < deadline) {
             const numbers = new Array<number>(BATCH);
             for (let i = 0; i < BATCH; i++) numbers[i] = uniformInt(random, 0, INGEST_RANGE);
-            await client.report({ childId, seq: seq++, numbers });
+            await client.report({ childId, secret, seq: nextSeq++, numbers });
             acked += BATCH;
           }
         }),
@@ -126,28 +169,31 @@ async function ingest(rows: BenchRow[]): Promise<number> {
   });
   const bare = await startScript(resolve(ROOT, 'bench/baselines/raw-master-report.mjs'));
   const ours = await Promise.all(Array.from({ length: REPORTERS }, () => reporter(master.tcpPort)));
+  // The bare server counts nothing, so any id and secret do for it.
+  const children = await adoptChildren(master.url, REPORTERS);
+  const counted = (await progressOf(master.url)).received;
   const base = await Promise.all(Array.from({ length: REPORTERS }, () => reporter(bare.tcpPort)));
   try {
     const oc = ours.map((r) => r.client);
     const bc = base.map((r) => r.client);
-    await drive(bc, 'warm-base', 1);
-    let acked = (await drive(oc, 'warm-ours', 1)).numbers;
+    await drive(bc, children, 'warm-base', 1);
+    let acked = (await drive(oc, children, 'warm-ours', 1)).numbers;
     // Alternating halves, so a change in the machine's load hits both sides alike.
     let baseNumbers = 0;
     let oursNumbers = 0;
     let baseSeconds = 0;
     let oursSeconds = 0;
     for (const half of [1, 2]) {
-      const b = await drive(bc, `base-${half}`, SECONDS / 2);
+      const b = await drive(bc, children, `base-${half}`, SECONDS / 2);
       baseNumbers += b.numbers;
       baseSeconds += b.numbers / b.rate;
-      const o = await drive(oc, `ours-${half}`, SECONDS / 2);
+      const o = await drive(oc, children, `ours-${half}`, SECONDS / 2);
       oursNumbers += o.numbers;
       acked += o.numbers;
       oursSeconds += o.numbers / o.rate;
     }
     // Every acknowledged number must have been counted (and persisted) by the master.
-    const { received } = await progressOf(master.url);
+    const received = (await progressOf(master.url)).received - counted;
     if (received !== acked) throw new Error(`master counted ${received} numbers, ${acked} were acknowledged`);
     const oursRate = oursNumbers / oursSeconds;
     rows.push(

@@ -13,6 +13,7 @@ const SUITES: Record<string, () => Promise<{ run(): Promise<BenchRow[]> }>> = {
   calculator: () => import('./calculator.bench.js'),
   payments: () => import('./transaction.bench.js'),
   master: () => import('./master.bench.js'),
+  tracing: () => import('./tracing.bench.js'),
 };
 
 async function main(): Promise<void> {

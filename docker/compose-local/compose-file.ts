@@ -14,7 +14,7 @@ export interface ComposeService {
   stop_grace_period?: string;
   volumes?: string[];
   ports?: string[];
-  networks?: string[];
+  networks?: string[] | Record<string, { ipv4_address?: string } | null>;
   command?: string[];
   group_add?: string[];
 }

@@ -3,6 +3,7 @@
 // and stopped dependents-first.
 import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
+import { makeRoleCerts } from '../../src/roles/certs/role-certs.js';
 import { parseRoles, partsOf } from '../../src/roles/role-table.js';
 import { ComposeError, interpolationEnv, loadComposeFile, type DependsOnCondition } from './compose-file.js';
 import { Gateway, loadRoutes } from './gateway.js';
@@ -81,6 +82,8 @@ export class ComposeLocal {
       databaseUrl: postgres?.url,
       freePorts: opts.freePorts,
       gatewayPort: opts.gatewayPort,
+      // Beside the PostgreSQL data: compose keeps its volumes, so the runner keeps these.
+      volumesDir: resolve(dirname(opts.dataDir), 'volumes'),
     });
     plan.notes.unshift(...notes);
     const topo = new ComposeLocal(plan, postgres, opts);
@@ -101,7 +104,13 @@ export class ComposeLocal {
       plan.gateway.port = await this.gateway.listen(plan.gateway.port);
       opts.log(`${plan.gateway.name}: listening on 127.0.0.1:${plan.gateway.port}`);
     }
-    const known = [plan.postgres?.name, plan.gateway?.name, ...plan.unsupported].filter(
+    if (plan.certs) {
+      const { issued } = makeRoleCerts(plan.certs.dir);
+      opts.log(
+        `${plan.certs.name}: ${issued.length ? `issued ${issued.join(', ')}` : 'certificates already there'}`,
+      );
+    }
+    const known = [plan.postgres?.name, plan.gateway?.name, plan.certs?.name, ...plan.unsupported].filter(
       (n): n is string => !!n,
     );
     const order = startOrder(plan.services, known);
@@ -150,6 +159,7 @@ export class ComposeLocal {
 
   private async waitFor(dep: string, condition: DependsOnCondition): Promise<void> {
     if (dep === this.postgres?.name) return; // started (and answering) before any role
+    if (dep === this.plan.certs?.name) return; // made before any role
     const service = this.services.get(dep);
     if (!service) throw new ComposeError([`unknown dependency ${dep}`]);
     const timeout = this.opts.startTimeoutMs;

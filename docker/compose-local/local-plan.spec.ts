@@ -51,6 +51,27 @@ describe(planLocal.name, () => {
     expect(plan.unsupported).toEqual([]);
   });
 
+  it('makes the certificates itself, and points each role at its own set and the children at theirs', () => {
+    const certs = join(repoRoot, 'data', 'compose-local', 'volumes', 'certs');
+    expect(plan.certs).toEqual({ name: 'certs', dir: certs });
+    expect(service('psp').env).toMatchObject({
+      RPC_TLS: 'mutual',
+      RPC_TLS_CA: join(certs, 'psp', 'ca.pem'),
+      RPC_TLS_CERT: join(certs, 'psp', 'cert.pem'),
+      RPC_TLS_KEY: join(certs, 'psp', 'key.pem'),
+    });
+    expect(service('master').env).toMatchObject({
+      RPC_TLS_CERT: join(certs, 'master', 'cert.pem'),
+      MASTER_CHILD_TLS_CERT: join(certs, 'child', 'cert.pem'),
+      MASTER_CHILD_TLS_KEY: join(certs, 'child', 'key.pem'),
+    });
+    expect(service('master').env.MASTER_CHILD_TLS_DIR).toBeUndefined();
+  });
+
+  it("trusts X-Forwarded-For from the local gateway where compose trusts the gateway's pinned address", () => {
+    expect(service('auth').env.TRUSTED_PROXIES).toBe('127.0.0.1');
+  });
+
   it('gives every container port its own loopback port', () => {
     const ports = plan.services.flatMap((s) => Object.values(s.ports));
 

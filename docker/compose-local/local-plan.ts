@@ -1,7 +1,7 @@
 // Turns the compose services into local processes: every container port gets a loopback port (the published
 // ones keep their host port unless asked not to), and every environment value that names a service's address,
 // the database or a mounted path is rewritten to its local equivalent. Pure: ports come from an allocator.
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, posix, resolve } from 'node:path';
 import { ROLE_TABLE, type RoleName } from '../../src/roles/role-table.js';
 import {
   ComposeError,
@@ -41,6 +41,13 @@ export interface LocalGateway {
   routesFile: string;
 }
 
+/** The one-shot service that makes the deployment's certificates (src/roles/certs/certs.main.ts). */
+export interface LocalCerts {
+  name: string;
+  /** Where it writes, on the host: each of its volumes is a directory below. */
+  dir: string;
+}
+
 export interface LocalPostgres {
   name: string;
   /** POSTGRES_DB of the service: the database the embedded server creates. */
@@ -51,6 +58,7 @@ export interface LocalPlan {
   services: LocalService[];
   postgres?: LocalPostgres;
   gateway?: LocalGateway;
+  certs?: LocalCerts;
   /** Services neither a role, PostgreSQL nor the gateway: not run. */
   unsupported: string[];
   /** What differs from compose, said once at start. */
@@ -68,6 +76,8 @@ export interface PlanOptions {
   freePorts?: boolean;
   /** Entry (gateway) port instead of the published one. */
   gatewayPort?: number;
+  /** Host directory for the named volumes (each one a directory below); default `<composeDir>/data/compose-local/volumes`. */
+  volumesDir?: string;
 }
 
 const LOOPBACK = '127.0.0.1';
@@ -76,6 +86,9 @@ const HEALTH_URL = /https?:\/\/(?:127\.0\.0\.1|localhost):(\d+)(\/[^\s'"`)]*)/;
 
 export const isPostgres = (s: ComposeService): boolean => /(^|\/)postgres(:|$)/.test(s.image ?? '');
 export const isTraefik = (s: ComposeService): boolean => /(^|\/)traefik(:|$)/.test(s.image ?? '');
+/** The service that runs certs.main.ts: `[node, dist/roles/certs/certs.main.js, <dir>]`. */
+export const isCerts = (s: ComposeService): boolean =>
+  !s.environment?.ROLE && (s.command ?? []).some((c) => c.endsWith('certs/certs.main.js'));
 
 function restartPolicy(raw: string | undefined): RestartPolicy {
   const policy = (raw ?? 'no').replace(/:\d+$/, '');
@@ -95,13 +108,29 @@ function containerPorts(env: Record<string, string>): Map<string, number> {
   return ports;
 }
 
-/** Bind mounts `./host:/container[:ro]` -> [container path, absolute host path]. */
-function bindMounts(service: ComposeService, composeDir: string): [string, string][] {
+/**
+ * Bind mounts `./host:/container[:ro]` -> [container path, absolute host path], and, given `volumeDir`, named
+ * volumes `name:/container[:ro]` -> [container path, the volume's host directory].
+ */
+function bindMounts(
+  service: ComposeService,
+  composeDir: string,
+  volumeDir?: (name: string) => string,
+): [string, string][] {
   return (service.volumes ?? []).flatMap((v) => {
     const [host, container] = v.split(':');
-    if (!container || !(host.startsWith('.') || isAbsolute(host))) return [];
-    return [[container.replace(/\/$/, ''), resolve(composeDir, host)] as [string, string]];
+    if (!container) return [];
+    const path = container.replace(/\/$/, '');
+    if (host.startsWith('.') || isAbsolute(host))
+      return [[path, resolve(composeDir, host)] as [string, string]];
+    return volumeDir ? [[path, volumeDir(host)] as [string, string]] : [];
   });
+}
+
+/** The pinned address of a service on its network (`networks: {n: {ipv4_address}}`), if any. */
+function pinnedAddress(s: ComposeService): string | undefined {
+  if (!s.networks || Array.isArray(s.networks)) return undefined;
+  return Object.values(s.networks).find((n) => n?.ipv4_address)?.ipv4_address;
 }
 
 export async function planLocal(file: ComposeFile, opts: PlanOptions): Promise<LocalPlan> {
@@ -111,9 +140,30 @@ export async function planLocal(file: ComposeFile, opts: PlanOptions): Promise<L
   const roleEntries = entries.filter(([, s]) => s.environment?.ROLE);
   const postgresEntry = entries.find(([, s]) => isPostgres(s));
   const gatewayEntry = entries.find(([, s]) => isTraefik(s));
+  const certsEntry = entries.find(([, s]) => isCerts(s));
   for (const [name, s] of entries) {
-    if (!s.environment?.ROLE && s !== postgresEntry?.[1] && s !== gatewayEntry?.[1]) unsupported.push(name);
+    if (!s.environment?.ROLE && ![postgresEntry, gatewayEntry, certsEntry].some((e) => e?.[1] === s))
+      unsupported.push(name);
   }
+
+  // Named volumes become directories; the certificates service's own volumes sit where it writes them, so a role
+  // mounting `tls-psp` reads what the service wrote to `<its dir>/psp`.
+  const volumesDir = opts.volumesDir ?? resolve(opts.composeDir, 'data', 'compose-local', 'volumes');
+  const volumeDirs = new Map<string, string>();
+  let certs: LocalCerts | undefined;
+  if (certsEntry) {
+    const [name, s] = certsEntry;
+    const root = s.command!.at(-1)!;
+    certs = { name, dir: join(volumesDir, name) };
+    for (const v of s.volumes ?? []) {
+      const [volume, container] = v.split(':');
+      const below = posix.relative(root, container);
+      if (container && !below.startsWith('..')) volumeDirs.set(volume, join(certs.dir, below));
+    }
+    notes.push(`${name}: certificates made by this runner in ${certs.dir}, kept across runs`);
+  }
+  const volumeDir = (volume: string) => volumeDirs.get(volume) ?? join(volumesDir, volume);
+  const gatewayAddress = gatewayEntry && pinnedAddress(gatewayEntry[1]);
 
   // Pass 1: a loopback port for every container port of every service.
   const portMap = new Map<string, Map<number, number>>();
@@ -158,6 +208,12 @@ export async function planLocal(file: ComposeFile, opts: PlanOptions): Promise<L
         return local.toString();
       }
     }
+    // The gateway's pinned address (TRUSTED_PROXIES) is loopback here, where the local gateway runs.
+    if (gatewayAddress)
+      value = value
+        .split(',')
+        .map((v) => (v.trim() === gatewayAddress ? LOOPBACK : v))
+        .join(',');
     if (serviceNames.length === 0) return value;
     return value.replace(address, (match, service: string, port: string) => {
       const local = portMap.get(service)?.get(Number(port));
@@ -170,7 +226,7 @@ export async function planLocal(file: ComposeFile, opts: PlanOptions): Promise<L
   for (const [name, s] of roleEntries) {
     const composeEnv = s.environment!;
     const ports = portMap.get(name)!;
-    const mounts = bindMounts(s, opts.composeDir);
+    const mounts = bindMounts(s, opts.composeDir, volumeDir);
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(composeEnv)) {
       const mount = mounts.find(([container]) => value === container || value.startsWith(`${container}/`));
@@ -187,6 +243,16 @@ export async function planLocal(file: ComposeFile, opts: PlanOptions): Promise<L
     if (env.MASTER_SPAWNER === 'docker') {
       env.MASTER_SPAWNER = 'process';
       env.MASTER_ADVERTISE_ADDR = `${LOOPBACK}:${ports.get(Number(composeEnv.TCP_PORT ?? 4000))}`;
+      // The volume the Engine would mount into each child holds the children's certificate: point at it directly.
+      const childTls = composeEnv.MASTER_CHILD_TLS_DIR;
+      if (childTls && !isAbsolute(childTls)) {
+        const named = Object.entries(file.volumes ?? {}).find(
+          ([key, v]) => key === childTls || (v as { name?: string } | null)?.name === childTls,
+        )?.[0];
+        for (const key of ['MASTER_CHILD_TLS_CERT', 'MASTER_CHILD_TLS_KEY'] as const)
+          if (named && composeEnv[key]) env[key] = join(volumeDir(named), posix.basename(composeEnv[key]));
+        delete env.MASTER_CHILD_TLS_DIR;
+      }
       notes.push(
         `${name}: MASTER_SPAWNER=docker -> process (children are local processes dialing ${env.MASTER_ADVERTISE_ADDR})`,
       );
@@ -214,7 +280,7 @@ export async function planLocal(file: ComposeFile, opts: PlanOptions): Promise<L
   };
   if (postgres)
     notes.push(`${postgres.name}: an embedded PostgreSQL (same database name, its own superuser)`);
-  return { services, postgres, gateway, unsupported, notes, rewrite };
+  return { services, postgres, gateway, certs, unsupported, notes, rewrite };
 }
 
 function composeHealthUrl(s: ComposeService): { port: number; path: string } | undefined {

@@ -21,12 +21,13 @@ export const platformSettings = defineSettings(
       default: 'development',
       parse: oneOf(['development', 'production', 'test'] as const),
     },
-    httpHost: { env: 'HTTP_HOST', default: '0.0.0.0', parse: str() },
+    /** Loopback unless told otherwise: the image sets 0.0.0.0 (docker/Dockerfile), a laptop's `npm start` does not. */
+    httpHost: { env: 'HTTP_HOST', default: '127.0.0.1', parse: str() },
     httpPort: { env: 'HTTP_PORT', default: 3000, parse: port() },
     httpBodyLimit: { env: 'HTTP_BODY_LIMIT_BYTES', default: 1_048_576, parse: int({ min: 1024 }) },
     /** Proxies (addresses or CIDR blocks) whose X-Forwarded-For names the client; anyone else is the client. */
     trustedProxies: { env: 'TRUSTED_PROXIES', default: [] as string[], parse: ipList() },
-    tcpHost: { env: 'TCP_HOST', default: '0.0.0.0', parse: str() },
+    tcpHost: { env: 'TCP_HOST', default: '127.0.0.1', parse: str() },
     tcpPort: { env: 'TCP_PORT', default: 4000, parse: port() },
     databaseUrl: {
       env: 'DATABASE_URL',
@@ -57,6 +58,11 @@ export const platformSettings = defineSettings(
     rpcTlsCert: { env: 'RPC_TLS_CERT', optional: true, parse: str() },
     rpcTlsKey: { env: 'RPC_TLS_KEY', optional: true, secret: true, parse: str() },
     rpcTlsCa: { env: 'RPC_TLS_CA', optional: true, parse: str() },
+    /**
+     * With NODE_ENV=production a role that serves or calls Nest TCP needs RPC_TLS=mutual; this accepts callers
+     * nobody authenticated instead (see rpcPlaintextProblem). Its name is the warning.
+     */
+    rpcInsecurePlaintext: { env: 'RPC_INSECURE_PLAINTEXT', default: false, parse: bool() },
     /** The operations console and operations endpoints; unset: on, except with NODE_ENV=production. */
     consoleEnabled: { env: 'CONSOLE_ENABLED', optional: true, parse: bool() },
     /** Bearer token for the console and operations endpoints; required when they are on in production. */
@@ -96,3 +102,33 @@ export const platformSettings = defineSettings(
 );
 
 export type PlatformSettings = SettingsOf<typeof platformSettings>;
+
+/**
+ * Why a process may not talk Nest TCP the way it is configured, or undefined. Only a process that serves a TCP
+ * listener or calls a peer over one is asked: in production, anything short of mutual TLS lets whoever reaches the
+ * port call every pattern (pay, report progress), so it takes an explicit, insecure-named opt-out.
+ */
+export function rpcPlaintextProblem(
+  p: Pick<PlatformSettings, 'nodeEnv' | 'rpcTls' | 'rpcInsecurePlaintext'>,
+  usesTcp: boolean,
+): string | undefined {
+  if (!usesTcp || p.nodeEnv !== 'production' || p.rpcTls === 'mutual' || p.rpcInsecurePlaintext)
+    return undefined;
+  return (
+    `RPC_TLS=mutual is required with NODE_ENV=production for a role that serves or calls Nest TCP ` +
+    `(RPC_TLS is ${p.rpcTls}): set RPC_TLS=mutual with RPC_TLS_CA, RPC_TLS_CERT and RPC_TLS_KEY, ` +
+    `or RPC_INSECURE_PLAINTEXT=true to accept callers nobody authenticates`
+  );
+}
+
+/** The line a process logs at boot when RPC_INSECURE_PLAINTEXT is what lets it start. */
+export function rpcPlaintextWarning(
+  p: Pick<PlatformSettings, 'nodeEnv' | 'rpcTls' | 'rpcInsecurePlaintext'>,
+  usesTcp: boolean,
+): string | undefined {
+  if (!p.rpcInsecurePlaintext) return undefined;
+  return rpcPlaintextProblem({ ...p, rpcInsecurePlaintext: false }, usesTcp)
+    ? 'INSECURE: RPC_INSECURE_PLAINTEXT=true: Nest TCP runs without mutual TLS in production; anyone who reaches ' +
+        'the TCP port can call every pattern this role serves'
+    : undefined;
+}

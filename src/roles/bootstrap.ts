@@ -36,7 +36,7 @@ import {
 } from '../platform/logging/logger.js';
 import { startDefaultMetrics } from '../platform/metrics/metrics.js';
 import { JOB, type Job, type ModulePart } from '../platform/part.js';
-import { platformSettings } from '../platform/platform.settings.js';
+import { platformSettings, rpcPlaintextProblem, rpcPlaintextWarning } from '../platform/platform.settings.js';
 import { PlatformModule } from '../platform/platform.module.js';
 import { Lifecycle } from '../platform/shutdown/lifecycle.js';
 import { ShutdownSequence } from '../platform/shutdown/shutdown-sequence.js';
@@ -80,6 +80,11 @@ function peerSetting(part: PartName) {
     env,
     schema: { addresses: { env, default: [{ host: role, port: 4000 }], parse: hostPortList() } },
   };
+}
+
+/** Whether the process opens a Nest TCP listener or calls a peer over one (in-process calls are not TCP). */
+function usesNestTcp(parts: ModulePart[], peers: ReadonlyMap<string, PeerTarget>): boolean {
+  return peers.size > 0 || parts.some((p) => (p.serves?.length ?? 0) > 0);
 }
 
 export interface Resolved {
@@ -138,8 +143,11 @@ export async function resolveBoot(env: Record<string, string | undefined>): Prom
       }
     }
   }
-  if (problems.length > 0) throw new BootError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
-  const platform = values.get(platformSettings) as BootContext['platform'];
+  const platform = values.get(platformSettings) as BootContext['platform'] | undefined;
+  const plaintext = platform && rpcPlaintextProblem(platform, usesNestTcp(parts, peers));
+  if (plaintext) problems.push(plaintext);
+  if (problems.length > 0 || !platform)
+    throw new BootError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   const boot = new BootContext(roles, parts, platform, values, peers, platform.databaseUrl, version());
   return { roles, parts, boot };
 }
@@ -147,6 +155,8 @@ export async function resolveBoot(env: Record<string, string | undefined>): Prom
 export async function bootstrap(env: Record<string, string | undefined>): Promise<void> {
   const { parts, boot } = await resolveOrExit(env);
   const log = await startLogsAndMetrics(boot);
+  const insecure = rpcPlaintextWarning(boot.platform, usesNestTcp(parts, boot.peers));
+  if (insecure) log.warn({ setting: 'RPC_INSECURE_PLAINTEXT' }, insecure);
   const started = Date.now();
   const shutdown = new ShutdownSequence({ graceMs: boot.platform.shutdownGraceMs, log });
   const tracing = startTracing({

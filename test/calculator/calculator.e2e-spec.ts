@@ -2,7 +2,7 @@
 // generated from the shipped proto) and HTTP, the calculator.* patterns over Nest TCP, gRPC health and reflection,
 // the event log, the watched-address reactors and the runningTotal across a restart.
 import type { TcpConnection } from '../../src/platform/transport/tcp-connection.js';
-import { factorialVectors, summationVectors } from '../../src/modules/calculator/calculator.vectors.js';
+import { factorialVectors, summationVectors } from './calculator.vectors.js';
 import { freePort } from '../harness/ports.js';
 import { readEvents } from '../harness/sse.js';
 import { MUTUAL_TLS, testClientTls, Topology, TOPOLOGIES, type RoleProcess } from '../harness/topology.js';

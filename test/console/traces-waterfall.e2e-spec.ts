@@ -201,6 +201,21 @@ describe('traces in the console, on spans from a real tracer provider in two app
     expect(calls.body.recent.map((s: { traceId: string }) => s.traceId).sort()).toEqual([ok, failed].sort());
   });
 
+  it("lists the business traces, not the operations endpoints' own (readiness, the console's reads)", async () => {
+    const readiness = generator.provider.getTracer('fixture').startSpan('GET /health/ready', {
+      kind: SpanKind.SERVER,
+      attributes: { 'http.route': '/health/ready' },
+    });
+    readiness.end();
+    const lists = await request(generator.url).get('/console/api/traces').expect(200);
+    const listed = (l: Array<{ traceId: string }>) => l.map((t) => t.traceId);
+    expect(listed(lists.body.recent)).toEqual(expect.arrayContaining([ok, failed]));
+    expect(listed(lists.body.recent)).not.toContain(readiness.spanContext().traceId);
+    expect(listed(lists.body.slowest).sort()).toEqual([ok, failed].sort());
+    const kept = await request(generator.url).get(`/spans?traceId=${readiness.spanContext().traceId}`);
+    expect(kept.body.recent).toHaveLength(1);
+  });
+
   it('joins one trace across both apps, the exchange span under the generator call that caused it', async () => {
     const res = await request(generator.url).get(`/console/api/traces/${ok}`).expect(200);
     const spans = res.body.spans as Array<{

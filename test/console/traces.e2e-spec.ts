@@ -109,6 +109,10 @@ describe.each(TOPOLOGIES)('traces in the console, %s topology', (kind) => {
       expect(roles).toEqual(new Set(['generator', 'exchange']));
     } else expect(roles.size).toBe(1);
     expect(rows.some((r) => r.status === 'error')).toBe(false);
+    await mkdir(SCREENSHOTS, { recursive: true });
+    await page
+      .locator('#traces')
+      .screenshot({ path: join(SCREENSHOTS, `console-traces-generator-${kind}.png`) });
   });
 
   it('shows one payment as transaction -> auth.verify -> its SQL statements -> the outbox delivery -> the psp', async () => {
@@ -144,7 +148,9 @@ describe.each(TOPOLOGIES)('traces in the console, %s topology', (kind) => {
     }
     expect(rows.some((r) => r.status === 'error')).toBe(false);
     await mkdir(SCREENSHOTS, { recursive: true });
-    await page.locator('#traces').screenshot({ path: join(SCREENSHOTS, `console-traces-${kind}.png`) });
+    await page
+      .locator('#traces')
+      .screenshot({ path: join(SCREENSHOTS, `console-traces-payment-${kind}.png`) });
   });
 
   it("opens the transaction -> psp edge's slowest calls from the graph, with the psp in their waterfall", async () => {
@@ -177,5 +183,15 @@ describe.each(TOPOLOGIES)('traces in the console, %s topology', (kind) => {
     expect(await failed.locator('[data-status="error"]').textContent()).toMatch(/^✕ error/);
     expect(rows.filter((r) => r.status === 'error').length).toBeGreaterThan(0);
     expect(problems).toEqual({ consoleErrors: [], failedRequests: [] });
+  });
+
+  it("records none of the console's own reads of the roles (/about, /metrics every 2 s): they carry an unsampled context", async () => {
+    await page.locator('#roles tr[data-role="exchange"][data-state="up"]').waitFor({ timeout: SHOWN_MS });
+    const res = await fetch(`${topo.host('exchange').url}/spans?limit=2048`);
+    const kept = (await res.json()) as { recent: Array<{ attributes: Record<string, unknown> }> };
+    expect(kept.recent.length).toBeGreaterThan(0);
+    const routes = kept.recent.map((s) => s.attributes['http.route']);
+    expect(routes).not.toContain('/about');
+    expect(routes).not.toContain('/metrics');
   });
 });

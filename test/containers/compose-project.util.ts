@@ -38,6 +38,11 @@ const COMPOSE_LABEL = 'com.docker.compose.project';
 const SERVICE_LABEL = 'com.docker.compose.service';
 const START_PERIOD_RECHECK_MS = 3000;
 
+/** The certificate volumes of docker-compose.yml (the children's is named after the network). */
+const TLS_VOLUMES = ['ca', 'exchange', 'generator', 'calculator', 'auth', 'transaction', 'psp', 'master'].map(
+  (v) => `tls-${v}`,
+);
+
 export class ComposeProject {
   /** Project directory: the config copy and the suite's override live here. */
   readonly dir = mkdtempSync(join(tmpdir(), 'polyrole-containers-'));
@@ -265,10 +270,12 @@ export class ComposeProject {
       await this.engine.api({ method: 'DELETE', path: `/containers/${id}?force=true&v=true` });
     }
     await this.engine.api({ method: 'DELETE', path: `/networks/${encodeURIComponent(network)}` });
-    await this.engine.api({
-      method: 'DELETE',
-      path: `/volumes/${encodeURIComponent(`${this.settings.name}_postgres-data`)}?force=true`,
-    });
+    const volumes = [
+      ...['postgres-data', ...TLS_VOLUMES].map((v) => `${this.settings.name}_${v}`),
+      `${network}-tls-child`,
+    ];
+    for (const volume of volumes)
+      await this.engine.api({ method: 'DELETE', path: `/volumes/${encodeURIComponent(volume)}?force=true` });
   }
 
   async networkExists(): Promise<boolean> {

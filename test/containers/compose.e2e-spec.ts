@@ -7,7 +7,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { grpcCall, mathHelperClient } from '../calculator/calculator.clients.js';
 import { parse } from 'yaml';
-import { factorialVectors, summationVectors } from '../../src/modules/calculator/calculator.vectors.js';
+import { factorialVectors, summationVectors } from '../calculator/calculator.vectors.js';
 import { ROLE_NAMES, roleSpec, type RoleName } from '../../src/roles/role-table.js';
 import { freeStablePort } from '../harness/ports.js';
 import { ROOT } from '../harness/topology.js';
@@ -35,6 +35,14 @@ const json = async (res: Response): Promise<{ status: number; body: any }> => ({
   status: res.status,
   body: await res.json().catch(() => undefined),
 });
+
+/** What a black-box review sent to a psp: a payment for a user and a transaction that do not exist. */
+const FORGED_PAYMENT = {
+  id: '6f1c1d7e-1111-4111-8111-111111111111',
+  user_id: 42,
+  amount: '999999.99',
+  currency: 'USD',
+};
 
 if (!engine) {
   // CI always has an engine (.ci/run starts podman's API service): there, this skip fails the run.
@@ -260,6 +268,51 @@ if (!engine) {
         // The request id travels with the call: the exchange container logged serving it.
         const exchangeLogs = await project.logs('exchange');
         expect(exchangeLogs.filter((l) => l.includes(requestId))).not.toEqual([]);
+      },
+      2 * MINUTE,
+    );
+
+    it(
+      'runs every Nest TCP hop under mutual TLS and refuses a forged psp.process, plain or from another role',
+      async () => {
+        for (const role of ['exchange', 'generator', 'calculator', 'auth', 'transaction', 'psp', 'master']) {
+          const c = await project.container(role);
+          const env = await engine.run(['inspect', c.id, '--format', '{{json .Config.Env}}']);
+          expect({ role, env: JSON.parse(env.stdout) }).toEqual({
+            role,
+            env: expect.arrayContaining(['RPC_TLS=mutual', 'RPC_TLS_CERT=/app/tls/cert.pem']),
+          });
+        }
+        // An attacker inside the network: from the generator's container, a raw socket writing Nest's framing to
+        // psp:4000, first in plain TCP, then over TLS with the generator's own certificate (a role that may not pay).
+        const attack = `
+          const net = require('node:net'), tls = require('node:tls'), fs = require('node:fs');
+          const json = JSON.stringify({ pattern: 'psp.process', id: 'forged', data: ${JSON.stringify(FORGED_PAYMENT)} });
+          const frame = Buffer.byteLength(json) + '#' + json;
+          const send = (socket, ready) => new Promise((done) => {
+            let got = '';
+            const end = (error) => { socket.destroy(); done({ got, error: error && error.message }); };
+            socket.once(ready, () => socket.write(frame));
+            socket.on('data', (c) => { got += c; if (got.includes('"id":"forged"')) end(); });
+            socket.once('error', end); socket.once('close', () => end());
+            socket.setTimeout(10000, () => end(new Error('timeout')));
+          });
+          (async () => {
+            const plain = await send(net.connect(4000, 'psp'), 'connect');
+            const own = (f) => fs.readFileSync('/app/tls/' + f);
+            const mtls = await send(tls.connect({ host: 'psp', port: 4000, ca: own('ca.pem'), cert: own('cert.pem'),
+              key: own('key.pem') }), 'secureConnect');
+            console.log(JSON.stringify({ plain, mtls }));
+          })();`;
+        const generator = await project.container('generator');
+        const res = await engine.run(['exec', generator.id, 'node', '-e', attack], { timeoutMs: 60_000 });
+        expect({ code: res.code, stderr: res.stderr }).toEqual({ code: 0, stderr: '' });
+        const { plain, mtls } = JSON.parse(res.stdout.trim().split('\n').at(-1)!);
+        expect(plain.got).not.toContain('forged');
+        expect(mtls.got).toMatch(/"code":"caller_not_allowed"/);
+        const pspLogs = (await project.logs('psp')).join('\n');
+        expect(pspLogs).not.toContain(FORGED_PAYMENT.amount);
+        expect(pspLogs).toMatch(/refused rpc caller generator for psp\.process/);
       },
       2 * MINUTE,
     );

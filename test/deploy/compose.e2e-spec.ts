@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ensureCommand } from '../harness/tools.js';
 import { composeEnvForTests, repoRoot } from './deploy-files.util.js';
@@ -56,28 +56,45 @@ describe('docker-compose.yml', () => {
     expect(result.stderr).toContain('POSTGRES_PASSWORD');
   });
 
-  it('with docker/compose.mtls.yml, mounts in each Nest TCP role its own certificate directory only', () => {
-    const result = composeConfig(
-      { ...composeEnvForTests, PWD: resolve(repoRoot) },
-      ['docker/compose.mtls.yml'],
-      [],
-    );
+  it('runs every Nest TCP role under mutual TLS with its own certificate volume, made by the certs job', () => {
+    const result = composeConfig(composeEnvForTests, [], []);
     expect(result.stderr).not.toMatch(/ERROR/);
-    const services = parse(result.stdout).services as Record<string, any>;
-    for (const role of ['exchange', 'generator', 'calculator', 'auth', 'transaction', 'psp', 'master']) {
-      const tls = services[role].volumes.filter(
-        (v: any) => (v.target ?? String(v).split(':')[1]) === '/app/tls',
-      );
-      expect({ role, tls: tls.map((v: any) => v.source ?? String(v).split(':')[0]) }).toEqual({
-        role,
-        tls: [join(repoRoot, 'certs', role)],
-      });
+    const config = parse(result.stdout) as { services: Record<string, any>; volumes: Record<string, any> };
+    const { services } = config;
+    const sourceAt = (service: any, target: string) =>
+      service.volumes
+        .filter((v: any) => (v.target ?? String(v).split(':')[1]) === target)
+        .map((v: any) => v.source ?? String(v).split(':')[0]);
+    const nestTcpRoles = ['exchange', 'generator', 'calculator', 'auth', 'transaction', 'psp', 'master'];
+    for (const role of nestTcpRoles) {
+      expect({ role, tls: sourceAt(services[role], '/app/tls') }).toEqual({ role, tls: [`tls-${role}`] });
       expect(services[role].environment).toMatchObject({
         RPC_TLS: 'mutual',
+        RPC_TLS_CA: '/app/tls/ca.pem',
+        RPC_TLS_CERT: '/app/tls/cert.pem',
         RPC_TLS_KEY: '/app/tls/key.pem',
       });
+      expect(services[role].depends_on.certs).toEqual({ condition: 'service_completed_successfully' });
+      // The CA's key is the certs job's alone.
+      expect(sourceAt(services[role], '/certs/ca')).toEqual([]);
     }
-    expect(services.master.environment.MASTER_CHILD_TLS_DIR).toBe(join(repoRoot, 'certs', 'child'));
+    // The job writes each role's volume where the role reads it, and keeps the CA in a volume no role mounts.
+    for (const role of [...nestTcpRoles, 'child', 'ca'])
+      expect(sourceAt(services.certs, `/certs/${role}`)).toEqual([`tls-${role}`]);
+    expect(services.certs.command).toEqual(['node', 'dist/roles/certs/certs.main.js', '/certs']);
+    const mounting = Object.entries(services).filter(([, s]: [string, any]) =>
+      (s.volumes ?? []).some((v: any) => (v.source ?? String(v).split(':')[0]) === 'tls-ca'),
+    );
+    expect(mounting.map(([name]) => name)).toEqual(['certs']);
+    // Children get the children's volume from the Engine, by its fixed name.
+    expect(services.master.environment.MASTER_CHILD_TLS_DIR).toBe(config.volumes['tls-child'].name);
     expect(services['echo-server'].environment.RPC_TLS).toBeUndefined();
+  });
+
+  it("trusts X-Forwarded-For from the gateway's pinned address only", () => {
+    const { services } = parse(composeConfig(composeEnvForTests, [], []).stdout);
+    const gatewayIp = services.gateway.networks.polyrole.ipv4_address;
+    expect(gatewayIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(services.auth.environment.TRUSTED_PROXIES).toBe(gatewayIp);
   });
 });

@@ -48,6 +48,16 @@ const listenersOf = (role: RoleName): Listener[] => [
   ...new Set<Listener>(['http', ...(spec(role).listeners as readonly Listener[])]),
 ];
 const databaseRoles = ROLE_NAMES.filter((r) => spec(r).database);
+/** Roles that serve Nest TCP or call a role that does (echo-client's calls are raw TCP): compose runs them under mutual TLS. */
+const nestTcpRoles = DEPLOYED_ROLES.filter(
+  (r) =>
+    listenersOf(r).includes('tcp') ||
+    spec(r).calls.some(
+      (c) =>
+        ROLE_NAMES.includes(c as RoleName) &&
+        (spec(c as RoleName).listeners as readonly string[]).includes('tcp'),
+    ),
+);
 
 describe('docker-compose.yml against the role table', () => {
   let compose: ComposeFile;
@@ -104,7 +114,7 @@ describe('docker-compose.yml against the role table', () => {
     expect(sorted(addresses)).toEqual(sorted(expected));
   });
 
-  it('makes depends_on (service_healthy) cover exactly the calls between services, plus postgres for tables', () => {
+  it('makes depends_on cover exactly the calls between services, postgres for tables, certs for Nest TCP', () => {
     const edges = DEPLOYED_ROLES.flatMap((role) =>
       Object.entries(service(role).depends_on ?? {}).map(([to, d]) => `${role}->${to} ${d.condition}`),
     );
@@ -113,6 +123,7 @@ describe('docker-compose.yml against the role table', () => {
         .filter((e) => !isSpawned(e.from))
         .map((e) => `${e.from}->${e.to} service_healthy`),
       ...databaseRoles.map((r) => `${r}->postgres service_healthy`),
+      ...nestTcpRoles.map((r) => `${r}->certs service_completed_successfully`),
     ];
 
     expect(sorted(edges)).toEqual(sorted(expected));
@@ -173,13 +184,15 @@ describe('docker-compose.yml against the role table', () => {
     );
   });
 
-  it('puts every service on the one private network', () => {
+  it('puts every service on the one private network, but the certificates job on none', () => {
     const networks = Object.keys(compose.networks);
 
     expect(networks).toHaveLength(1);
     for (const [name, s] of Object.entries(compose.services)) {
-      expect({ name, networks: s.networks }).toEqual({ name, networks: networks });
+      const on = Array.isArray(s.networks) ? s.networks : Object.keys(s.networks ?? {});
+      expect({ name, networks: on }).toEqual({ name, networks: name === 'certs' ? [] : networks });
     }
+    expect((compose.services.certs as { network_mode?: string }).network_mode).toBe('none');
   });
 
   it('runs postgres from the official image with a named volume and a pg_isready healthcheck', () => {

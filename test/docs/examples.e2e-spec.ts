@@ -3,10 +3,10 @@
 // are checked: a doc that drifts from the code fails here. Ports the docs name (3000, 4000, 12345, 50051, and the
 // extra roles' 3001, 4001, ...) are rewritten to free ones. Conventions: test/docs/doc-examples.ts.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../harness/ports.js';
+import { tempDir } from '../harness/temp-dir.js';
 import { ensureCommand } from '../harness/tools.js';
 import { ROOT, Topology } from '../harness/topology.js';
 import { outputMismatch, shellBlocks, type DocBlock, type DocCommand } from './doc-examples.js';
@@ -118,22 +118,18 @@ describe('the docs examples', () => {
       for (const c of commands)
         for (const [p] of c.text.matchAll(EXTRA_PORTS))
           if (!ports.has(p)) ports.set(p, String(await freePort()));
-      const dir = mkdtempSync(join(tmpdir(), 'polyrole-docs-'));
-      try {
-        results = await runPage(
-          commands.map((c) => ({ ...c, text: rewrite(c.text) })),
-          {
-            PATH: process.env.PATH ?? '',
-            HOME: process.env.HOME ?? '/tmp',
-            // Roles a page starts itself use the page's database, never an embedded server of their own.
-            DATABASE_URL: topology.databaseUrl,
-            NODE_ENV: 'test',
-          },
-          dir,
-        );
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      results = await runPage(
+        commands.map((c) => ({ ...c, text: rewrite(c.text) })),
+        {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '/tmp',
+          ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
+          // Roles a page starts itself use the page's database, never an embedded server of their own.
+          DATABASE_URL: topology.databaseUrl,
+          NODE_ENV: 'test',
+        },
+        tempDir('docs'),
+      );
       summary.pages += 1;
       summary.commands += commands.length;
     }, 240_000);

@@ -157,8 +157,14 @@ describe.each(TOPOLOGIES)('echo-server role, %s topology', (kind) => {
     try {
       expect(await job.wait()).toBe(0);
       const msgs = messages(job);
-      expect(msgs).toContain(`[CLIENT ${id}] Message from server: [CLIENT ${id}] Message N°1 sent`);
-      expect(msgs).toContain(`[CLIENT ${id}] Message from server: [CLIENT ${id}] Message N°2 sent`);
+      const replies = job
+        .logs()
+        .filter((l) => l.msg === `[CLIENT ${id}] Message from server`)
+        .map((l) => l.reply);
+      expect(replies.slice(0, 2)).toEqual([
+        `[CLIENT ${id}] Message N°1 sent`,
+        `[CLIENT ${id}] Message N°2 sent`,
+      ]);
       expect(msgs).toContain(`[CLIENT ${id}] Main loop finished`);
       expect(job.logs().filter((l) => l.level === 'error')).toEqual([]);
     } finally {

@@ -3,10 +3,10 @@
 // exit codes. `single` = one ROLE=all process; `multi` = one process per role.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { ALL_ROLES, ROLE_TABLE, type RoleName } from '../../src/roles/role-table.js';
-import { makeCa, makeRoleCert, type KeyPair } from '../../docker/certs/role-certs.js';
+import { makeCa, makeRoleCert, type KeyPair } from '../../src/roles/certs/role-certs.js';
 import { freshDatabase } from './database.js';
 import { freePort } from './ports.js';
 import { tempDir } from './temp-dir.js';
@@ -36,6 +36,11 @@ export function boot(env: Record<string, string>) {
 export const MUTUAL_TLS = process.env.TEST_RPC_TLS === 'mutual';
 let testCa: { dir: string; ca: KeyPair } | undefined;
 let certsMade = 0;
+// Processes read their certificates at boot, so the directory can go once the file's tests are over.
+afterAll(() => {
+  if (testCa) rmSync(testCa.dir, { recursive: true, force: true });
+  testCa = undefined;
+});
 
 function testCert(name: string, roles: readonly string[]): { ca: KeyPair; pair: KeyPair } {
   if (!testCa) {
@@ -45,9 +50,12 @@ function testCert(name: string, roles: readonly string[]): { ca: KeyPair; pair: 
   return { ca: testCa.ca, pair: makeRoleCert(testCa.dir, testCa.ca, `${name}-${++certsMade}`, roles) };
 }
 
-/** The TLS options a test's own Nest TCP client presents under TEST_RPC_TLS=mutual: a certificate naming `role`. */
-export function testClientTls(role: string): ConnectionOptions | undefined {
-  if (!MUTUAL_TLS) return undefined;
+/**
+ * The TLS options a test's own Nest TCP client presents under TEST_RPC_TLS=mutual (or always, with `force`, to
+ * call a production topology): a certificate naming `role`, signed by the CA the topology's processes trust.
+ */
+export function testClientTls(role: string, force = false): ConnectionOptions | undefined {
+  if (!MUTUAL_TLS && !force) return undefined;
   const { ca, pair } = testCert(`test-${role}`, [role]);
   return {
     ca: readFileSync(ca.cert),
@@ -250,7 +258,7 @@ export class Topology {
       const name = spec.name ?? spec.role;
       // Each process's console reads the others (compose and Kubernetes find them by service name instead).
       const others = httpUrls.filter((_, j) => j !== i);
-      const env = {
+      const env: Record<string, string> = {
         LOG_LEVEL: 'info',
         NODE_ENV: 'test',
         HTTP_HOST: '127.0.0.1',
@@ -271,6 +279,11 @@ export class Topology {
         HTTP_PORT: String(ports[i].http),
         TCP_PORT: String(ports[i].tcp),
       };
+      // Production wants mutual TLS on Nest TCP (or the explicit insecure setting): as compose and Kubernetes ship
+      // it, a production process gets the test CA's certificates unless its env chose otherwise.
+      const production =
+        env.NODE_ENV === 'production' && !('RPC_TLS' in env) && !('RPC_INSECURE_PLAINTEXT' in env);
+      if (production) Object.assign(env, mutualTlsEnv(spec.role, name));
       topo.processes.set(
         name,
         new RoleProcess(name, spec.role, env, ports[i].http, ports[i].tcp, Number(env.ECHO_PORT)),

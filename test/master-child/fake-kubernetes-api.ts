@@ -10,7 +10,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type KeyPair, makeCa } from '../../docker/certs/role-certs.js';
+import { type KeyPair, makeCa } from '../../src/roles/certs/role-certs.js';
 
 export interface RecordedRequest {
   method: string;
@@ -45,6 +45,8 @@ export function makeClusterCerts(dir: string): { ca: KeyPair; server: KeyPair } 
 export class FakeKubernetesApi {
   readonly requests: RecordedRequest[] = [];
   readonly jobs = new Map<string, FakeJob>();
+  /** Secrets by name (the certs Job's reads and creates). */
+  readonly secrets = new Map<string, any>();
   /** The DeleteOptions each Job was deleted with (from the body, else from the query, as the API server reads them). */
   readonly deletions = new Map<string, { propagationPolicy?: string }>();
   /** Pods the API still has after their Job was deleted without propagation. */
@@ -181,6 +183,21 @@ export class FakeKubernetesApi {
     const url = new URL(req.url ?? '', 'https://k8s');
     const jobsPath = `/apis/batch/v1/namespaces/${this.namespace}/jobs`;
     const podsPath = `/api/v1/namespaces/${this.namespace}/pods`;
+    const secretsPath = `/api/v1/namespaces/${this.namespace}/secrets`;
+    if (req.method === 'POST' && url.pathname === secretsPath) {
+      const body = JSON.parse(text);
+      const name = body.metadata.name;
+      if (this.secrets.has(name))
+        return status(res, 409, 'AlreadyExists', `secrets "${name}" already exists`);
+      const object = { ...body, metadata: { ...body.metadata, namespace: this.namespace } };
+      this.secrets.set(name, object);
+      return json(res, 201, object);
+    }
+    if (req.method === 'GET' && url.pathname.startsWith(`${secretsPath}/`)) {
+      const name = url.pathname.slice(secretsPath.length + 1);
+      const secret = this.secrets.get(name);
+      return secret ? json(res, 200, secret) : status(res, 404, 'NotFound', `secrets "${name}" not found`);
+    }
     const jobName = url.pathname.startsWith(`${jobsPath}/`)
       ? url.pathname.slice(jobsPath.length + 1)
       : undefined;

@@ -108,6 +108,45 @@ describe('booting a role', () => {
       expect(res.stdout).toBe('');
     };
 
+    it('stops a production role that serves or calls Nest TCP without mutual TLS, naming the insecure setting', () => {
+      for (const role of ['exchange', 'generator']) {
+        const res = boot({ ROLE: role, NODE_ENV: 'production' });
+        expect(res.status).toBe(1);
+        expect(res.stderr).toContain(
+          'RPC_TLS=mutual is required with NODE_ENV=production for a role that serves or calls Nest TCP (RPC_TLS is off)',
+        );
+        expect(res.stderr).toContain('or RPC_INSECURE_PLAINTEXT=true to accept callers nobody authenticates');
+      }
+    });
+
+    it('starts it on plain TCP when RPC_INSECURE_PLAINTEXT=true says so, with a warning line', async () => {
+      const topo = await Topology.start([
+        { role: 'exchange', env: { NODE_ENV: 'production', RPC_INSECURE_PLAINTEXT: 'true' } },
+        // No Nest TCP at all: nothing to authenticate, nothing to warn about.
+        { role: 'echo-server', env: { NODE_ENV: 'production', RPC_INSECURE_PLAINTEXT: 'false' } },
+      ]);
+      try {
+        expect(await canConnect(topo.get('exchange').tcpPort)).toBe(true);
+        expect(topo.get('exchange').logs()).toContainEqual(
+          expect.objectContaining({
+            level: 'warn',
+            setting: 'RPC_INSECURE_PLAINTEXT',
+            msg: expect.stringMatching(
+              /^INSECURE: RPC_INSECURE_PLAINTEXT=true: Nest TCP runs without mutual TLS/,
+            ),
+          }),
+        );
+        expect(
+          topo
+            .get('echo-server')
+            .logs()
+            .filter((l) => l.level === 'warn'),
+        ).toEqual([]);
+      } finally {
+        await topo.stop();
+      }
+    });
+
     it('stops production without JWT_SECRET before an embedded PostgreSQL is started', async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'policy-data-'));
       try {

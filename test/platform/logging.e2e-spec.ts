@@ -86,7 +86,7 @@ describe('logs', () => {
   }, 60_000);
 
   it('stay JSON on a terminal in production', async () => {
-    const out = await onTerminal({ NODE_ENV: 'production' }, /"msg":"ready"/);
+    const out = await onTerminal({ NODE_ENV: 'production', RPC_INSECURE_PLAINTEXT: 'true' }, /"msg":"ready"/);
     expect(out).toMatch(/\{"level":"info".*"role":"exchange".*"msg":"ready"\}/);
   }, 60_000);
 });

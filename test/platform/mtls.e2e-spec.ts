@@ -4,7 +4,7 @@
 import { ClientTCP } from '@nestjs/microservices';
 import { readFileSync } from 'node:fs';
 import { firstValueFrom, timeout } from 'rxjs';
-import { makeCa, makeRoleCert, makeRoleCerts, type KeyPair } from '../../docker/certs/role-certs.js';
+import { makeCa, makeRoleCert, makeRoleCerts, type KeyPair } from '../../src/roles/certs/role-certs.js';
 import { ensureCommand } from '../harness/tools.js';
 import { Topology, type RoleProcess } from '../harness/topology.js';
 import { get, post, secrets, tokenOf, POLL, users } from '../payments/payments.fixtures.js';
@@ -21,6 +21,8 @@ describe('mutual TLS between roles', () => {
   let exchange: RoleProcess;
   let psp: RoleProcess;
   const clients: ClientTCP[] = [];
+  /** What each stock client's own logger reported (a refused handshake is an expected error: kept, not printed). */
+  const reported = new WeakMap<ClientTCP, unknown[]>();
 
   /** A stock Nest client dialling a role's TCP port; `pair` is the certificate it presents, if any. */
   function stockClient(target: RoleProcess, pair?: KeyPair, ca = certs.ca.cert): ClientTCP {
@@ -34,6 +36,9 @@ describe('mutual TLS between roles', () => {
         checkServerIdentity: () => undefined,
       },
     });
+    const errors: unknown[] = [];
+    reported.set(client, errors);
+    Object.assign(client, { logger: { error: (err: unknown) => errors.push(err) } });
     clients.push(client);
     return client;
   }
@@ -180,7 +185,11 @@ describe('mutual TLS between roles', () => {
   }
 
   it('refuses, at the handshake, a stock ClientTCP that presents no certificate', async () => {
-    await handshakeRefusal(stockClient(exchange));
+    const client = stockClient(exchange);
+    await handshakeRefusal(client);
+    expect(reported.get(client)).toContainEqual(
+      expect.objectContaining({ code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' }),
+    );
   });
 
   it('refuses an expired certificate of an allowed role', async () => {

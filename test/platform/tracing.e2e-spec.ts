@@ -5,7 +5,9 @@ import * as grpc from '@grpc/grpc-js';
 import request from 'supertest';
 import { TcpConnection } from '../../src/platform/transport/tcp-connection.js';
 import { mathHelperClient } from '../calculator/calculator.clients.js';
+import { post, secrets, tokenOf, users } from '../payments/payments.fixtures.js';
 import { OtlpKind, OtlpReceiver, type ReceivedSpan } from '../harness/otlp-receiver.js';
+import { freePort } from '../harness/ports.js';
 import { testClientTls, Topology } from '../harness/topology.js';
 
 const outside = {
@@ -135,7 +137,7 @@ describe('trace context at the other edges (multi topology)', () => {
   beforeAll(async () => {
     receiver = await OtlpReceiver.start();
     topo = await Topology.start([{ role: 'exchange' }, { role: 'calculator' }], {
-      env: exportEnv(receiver, 'http/protobuf'),
+      env: { ...exportEnv(receiver, 'http/protobuf'), LOG_ACCESS: 'true' },
     });
   });
 
@@ -181,6 +183,11 @@ describe('trace context at the other edges (multi topology)', () => {
       parentSpanId: outside.spanId,
       service: 'exchange',
     });
+    // The call's log lines carry its trace and span ids beside the request id.
+    const line = await topo
+      .get('exchange')
+      .waitForLog((l) => l.msg === 'rpc handled' && l.requestId === 'tcp-good');
+    expect(line).toMatchObject({ trace_id: outside.traceId, span_id: continued.spanId });
     await receiver.waitForSpan(
       (s) =>
         s.name === 'exchange.convert' &&
@@ -220,11 +227,152 @@ describe('trace context at the other edges (multi topology)', () => {
       'rpc.system.name': 'grpc',
       'rpc.method': 'MathHelper/Factorial',
     });
+    // The event-store flush that wrote the call's events later links back to the call, and its SQL is its child.
+    const flush = await receiver.waitForSpan(
+      (s) => s.name === 'event store flush' && s.links.some((l) => l.spanId === continued.spanId),
+    );
+    expect(flush).toMatchObject({ service: 'calculator', parentSpanId: '' });
+    expect(flush.links.find((l) => l.spanId === continued.spanId)?.traceId).toBe(outside.traceId);
+    const insert = await receiver.waitForSpan((s) => s.parentSpanId === flush.spanId);
+    expect(insert.attributes['db.system.name']).toBe('postgresql');
     await receiver.waitForSpan(
       () =>
         receiver.spans.filter((x) => x.name === 'MathHelper/Factorial' && x.parentSpanId === '').length >= 4,
     );
     const roots = receiver.spans.filter((s) => s.name === 'MathHelper/Factorial' && s.parentSpanId === '');
     for (const s of roots) expect(s.traceId).not.toBe(outside.traceId);
+  });
+});
+
+describe('work that runs later joins the request that caused it (multi topology)', () => {
+  let receiver: OtlpReceiver;
+  let topo: Topology;
+
+  beforeAll(async () => {
+    receiver = await OtlpReceiver.start();
+    topo = await Topology.start(
+      [{ role: 'auth' }, { role: 'transaction' }, { role: 'psp' }, { role: 'master' }],
+      { env: { ...exportEnv(receiver, 'http/protobuf'), JWT_SECRET: secrets.jwt }, readyTimeoutMs: 120_000 },
+    );
+  }, 180_000);
+
+  afterAll(async () => {
+    await topo?.stop();
+    await receiver?.close();
+  });
+
+  it('a payment: HTTP -> auth.verify, its SQL statements, and the outbox delivery -> psp.process in its trace', async () => {
+    const token = await tokenOf(topo.get('auth').url, users.alice);
+    const traceId = 'a1'.repeat(16);
+    const paid = await post(
+      `${topo.get('transaction').url}/transaction/transaction`,
+      { amount: 12.5, currency: 'EUR', token },
+      { traceparent: `00-${traceId}-${'b2'.repeat(8)}-01` },
+    );
+    expect(paid.status).toBe(200);
+    await receiver.waitForSpan(
+      (s) => s.traceId === traceId && s.name === 'psp.process' && s.kind === OtlpKind.SERVER,
+    );
+    await receiver.waitForSpan((s) => s.traceId === traceId && s.name === 'outbox deliver');
+    await receiver.waitForSpan((s) => s.traceId === traceId && /^POST /.test(s.name));
+    const spans = receiver.trace(traceId);
+
+    const http = spans.find((s) => /^POST \/transaction\/transaction/.test(s.name))!;
+    expect(http).toMatchObject({
+      kind: OtlpKind.SERVER,
+      parentSpanId: 'b2'.repeat(8),
+      service: 'transaction',
+    });
+    const verify = byName(spans, 'auth.verify', OtlpKind.SERVER);
+    expect(verify.service).toBe('auth');
+    const sql = spans.filter((s) => s.attributes['db.system.name'] === 'postgresql');
+    expect(sql.length).toBeGreaterThan(0);
+    for (const s of sql) {
+      expect(s.kind).toBe(OtlpKind.CLIENT);
+      expect(typeof s.attributes['db.query.text']).toBe('string');
+    }
+    expect(sql.map((s) => s.service)).toContain('transaction');
+
+    const delivery = byName(spans, 'outbox deliver', OtlpKind.PRODUCER);
+    expect(delivery.service).toBe('transaction');
+    expect(delivery.attributes).toMatchObject({
+      'messaging.system': 'outbox',
+      'messaging.destination.name': 'psp.process',
+    });
+    const client = spans.find((s) => s.name === 'psp.process' && s.kind === OtlpKind.CLIENT)!;
+    expect(client.parentSpanId).toBe(delivery.spanId);
+    expect(byName(spans, 'psp.process', OtlpKind.SERVER)).toMatchObject({
+      parentSpanId: client.spanId,
+      service: 'psp',
+    });
+  });
+
+  it("a failed auth.verify: the client span is an error with the problem's code", async () => {
+    const traceId = 'c3'.repeat(16);
+    const refused = await post(
+      `${topo.get('transaction').url}/transaction/transaction`,
+      { amount: 1, currency: 'EUR', token: 'not-a-token' },
+      { traceparent: `00-${traceId}-${'d4'.repeat(8)}-01` },
+    );
+    expect(refused.status).toBe(401);
+    const client = await receiver.waitForSpan(
+      (s) => s.traceId === traceId && s.name === 'auth.verify' && s.kind === OtlpKind.CLIENT,
+    );
+    expect(client.statusCode).toBe(2);
+    expect(typeof client.attributes['error.type']).toBe('string');
+    const http = await receiver.waitForSpan(
+      (s) => s.traceId === traceId && s.kind === OtlpKind.SERVER && /^POST /.test(s.name),
+    );
+    // A 4xx answer is the caller's problem: the server span records the code but keeps its status unset.
+    expect(http.attributes['http.response.status_code']).toBe(401);
+    expect(http.attributes['error.type']).toBe(client.attributes['error.type']);
+    expect(http.statusCode).toBe(0);
+  });
+
+  it("the master's child: spawned with TRACEPARENT, its reports land in the creating request's trace", async () => {
+    const traceId = 'e5'.repeat(16);
+    const created = await request(topo.get('master').url)
+      .post('/master/create-child')
+      .set('traceparent', `00-${traceId}-${'f6'.repeat(8)}-01`)
+      .send({ count: 50 })
+      .expect(202);
+    expect(created.body.id).toEqual(expect.any(String));
+    const report = await receiver.waitForSpan(
+      (s) => s.traceId === traceId && s.name === 'master.report' && s.kind === OtlpKind.SERVER,
+      30_000,
+    );
+    expect(report.service).toBe('master');
+    const spans = receiver.trace(traceId);
+    const spawn = byName(spans, 'spawn child', OtlpKind.INTERNAL);
+    const job = byName(spans, 'child job', OtlpKind.INTERNAL);
+    expect(job).toMatchObject({ parentSpanId: spawn.spanId, service: 'child' });
+    const client = spans.find((s) => s.spanId === report.parentSpanId)!;
+    expect(client).toMatchObject({ kind: OtlpKind.CLIENT, service: 'child', parentSpanId: job.spanId });
+  });
+});
+
+describe('a collector that cannot be reached', () => {
+  it('costs a warning line, not a failed request', async () => {
+    const closed = await freePort();
+    const topo = await Topology.start([
+      { role: 'exchange', env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${closed}` } },
+    ]);
+    try {
+      for (let i = 0; i < 3; i++)
+        await request(topo.get('exchange').url)
+          .post('/exchange')
+          .send({ amount: 1, from: 'EUR', to: 'USD' })
+          .expect(200);
+      const warning = await topo
+        .get('exchange')
+        .waitForLog((l) => l.level === 'warn' && /span export failed/.test(String(l.msg)), 30_000);
+      expect(warning.component).toBe('tracing');
+      await request(topo.get('exchange').url)
+        .post('/exchange')
+        .send({ amount: 1, from: 'EUR', to: 'USD' })
+        .expect(200);
+    } finally {
+      expect(await topo.stop()).toEqual({ exchange: 0 });
+    }
   });
 });

@@ -3,6 +3,7 @@
 // would pass through if the protection it checks were taken out.
 import { createHmac } from 'node:crypto';
 import { connect } from 'node:net';
+import { Browser } from '../harness/browser.js';
 import { Topology, type RoleProcess } from '../harness/topology.js';
 
 const secrets = {
@@ -446,6 +447,24 @@ describe('HTTP security with development defaults', () => {
   it('keeps /metrics, /about and /docs open', async () => {
     for (const path of ['/metrics', '/about', '/docs', '/docs-json'])
       expect({ path, status: (await call(`${url}${path}`)).status }).toEqual({ path, status: 200 });
+  });
+
+  it('renders the Swagger UI under its Content-Security-Policy in Chromium, with no violation or failed load', async () => {
+    const browser = await Browser.launch();
+    try {
+      const { page, problems } = await browser.open(`${url}/docs`);
+      // The page as loaded again, for the policy it was served with.
+      const csp = (await page.reload())?.headers()['content-security-policy'];
+      expect(csp).toContain("default-src 'self'");
+      const operations = page.locator('.opblock');
+      await operations.first().waitFor({ timeout: 20_000 });
+      expect(await operations.count()).toBeGreaterThan(3);
+      await page.locator('.opblock-summary', { hasText: '/master/create-child' }).first().click();
+      await page.locator('.opblock-body').first().waitFor({ timeout: 10_000 });
+      expect(problems).toEqual({ consoleErrors: [], failedRequests: [] });
+    } finally {
+      await browser.close();
+    }
   });
 
   it('sets the console cookie without Secure over plain HTTP', async () => {

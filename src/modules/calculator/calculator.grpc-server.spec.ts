@@ -11,7 +11,7 @@ import {
   type MathHelperHandler,
 } from './calculator.grpc-server.js';
 import { grpcHealth, grpcReflect } from '../../../test/calculator/calculator.clients.js';
-import { factorialVectors, summationVectors } from './calculator.vectors.js';
+import { factorialVectors, summationVectors } from '../../../test/calculator/calculator.vectors.js';
 
 const LOCALHOST = '127.0.0.1';
 

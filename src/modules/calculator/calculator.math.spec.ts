@@ -8,7 +8,7 @@ import {
   parseInt64,
   summation,
 } from './calculator.math.js';
-import { factorialVectors, summationVectors } from './calculator.vectors.js';
+import { factorialVectors, summationVectors } from '../../../test/calculator/calculator.vectors.js';
 
 function failureOf(fn: () => unknown): AppError {
   try {

@@ -4,7 +4,7 @@ import { Clock } from '../../platform/clock.js';
 import { AppError } from '../../platform/errors/app-error.js';
 import { configureRootLogger } from '../../platform/logging/logger.js';
 import { Lifecycle } from '../../platform/shutdown/lifecycle.js';
-import { ChildrenService, type ChildrenOptions } from './children.service.js';
+import { ChildNotRecognisedError, ChildrenService, type ChildrenOptions } from './children.service.js';
 import type { ChildExit, ChildHandle, ChildSpawner, ChildSpec } from './spawners/child-spawner.js';
 import { SpawnError } from './spawners/child-spawner.js';
 
@@ -152,6 +152,7 @@ describe(ChildrenService.name, () => {
     await running(service, spawner, id);
     expect(spawner.child(id).spec.env).toEqual({
       CHILD_ID: id,
+      CHILD_SECRET: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       CHILD_MIN: '10',
       CHILD_MAX: '20',
       CHILD_COUNT: '50',
@@ -282,6 +283,50 @@ describe(ChildrenService.name, () => {
     const { service } = setup();
     expect(statusOf(() => service.get('c9-nope'))).toBe(404);
     expect(statusOf(() => service.stop('c9-nope'))).toBe(404);
+  });
+
+  describe('authenticate', () => {
+    it('hands each child its own secret at spawn and accepts its reports with it', async () => {
+      const { service, spawner } = setup();
+      const a = service.create({}).id;
+      const b = service.create({}).id;
+      await spawned(spawner, a);
+      await spawned(spawner, b);
+      const secretOf = (id: string) => spawner.child(id).spec.env.CHILD_SECRET;
+      expect(secretOf(a)).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(secretOf(a)).not.toBe(secretOf(b));
+      expect(() => service.authenticate(a, secretOf(a))).not.toThrow();
+      expect(() => service.authenticate(b, secretOf(b))).not.toThrow();
+    });
+
+    it("refuses another child's secret, a wrong one and an unknown child with the same typed error", async () => {
+      const { service, spawner } = setup({ newSecret: (() => { let n = 0; return () => `fixed-secret-${++n}-padding`; })() }); // prettier-ignore
+      const a = service.create({}).id;
+      const b = service.create({}).id;
+      await spawned(spawner, b);
+      for (const [id, secret] of [
+        [a, 'fixed-secret-2-padding'],
+        [a, 'fixed-secret-1-paddinG'],
+        ['c99-never-started', 'fixed-secret-1-padding'],
+      ]) {
+        let error: unknown;
+        try {
+          service.authenticate(id, secret);
+        } catch (err) {
+          error = err;
+        }
+        expect(error).toBeInstanceOf(ChildNotRecognisedError);
+        expect(error).toMatchObject({ status: 403, code: 'child_not_recognised' });
+      }
+      expect(() => service.authenticate(a, 'fixed-secret-1-padding')).not.toThrow();
+    });
+
+    it('does not know the children of a previous life of the master', async () => {
+      const before = setup({ newSecret: () => 'same-secret-every-time' });
+      const { id } = before.service.create({});
+      const after = setup({ newSecret: () => 'same-secret-every-time' });
+      expect(() => after.service.authenticate(id, 'same-secret-every-time')).toThrow(ChildNotRecognisedError);
+    });
   });
 
   it('keeps the done message of a child', async () => {

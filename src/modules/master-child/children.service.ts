@@ -1,8 +1,11 @@
 // The master's children: starts each through the configured spawner (answering at once, the spawn goes on in the
 // background), enforces MASTER_MAX_CHILDREN and MASTER_CHILD_TIMEOUT_MS, records how each one ended, and stops
 // every child it started when the master shuts down, while the TCP listener still takes their last reports.
+import { SpanKind, context, type Context } from '@opentelemetry/api';
+import { failSpan, platformTracer, traceparentOf } from '../../platform/tracing/tracing.js';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { setTimeout as delay } from 'node:timers/promises';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Clock } from '../../platform/clock.js';
 import type { HostPort } from '../../platform/config/parsers.js';
 import {
@@ -37,7 +40,24 @@ export interface ChildrenOptions {
   keepEnded?: number;
   /** How long shutdown waits for its children to end before giving up on them (a share of SHUTDOWN_GRACE_MS). */
   stopWaitMs: number;
+  /** Makes each child's CHILD_SECRET; 32 random bytes unless a spec fixes it. */
+  newSecret?: () => string;
 }
+
+/**
+ * A report or done message from a child this master did not start (or no longer remembers: a previous life's,
+ * or one pruned long after it ended), or with the wrong secret. One answer for both, so it tells a caller nothing.
+ */
+export class ChildNotRecognisedError extends AppError {
+  constructor(childId: string) {
+    super(403, 'child_not_recognised', `${childId} is not a child of this master, or its secret is wrong`);
+    this.name = 'ChildNotRecognisedError';
+  }
+}
+
+const digest = (secret: string): Buffer => createHash('sha256').update(secret).digest();
+/** Compared against when the id is unknown, so an unknown id costs the same as a wrong secret. */
+const NO_CHILD = digest(randomBytes(32).toString('base64url'));
 
 /** What the registry needs from the progress store: the numbers a child has reported. */
 export interface ChildNumbers {
@@ -98,6 +118,8 @@ interface ChildRecord {
   min: number;
   max: number;
   seed?: string;
+  /** SHA-256 of its CHILD_SECRET; the secret itself is only in the child's environment. */
+  secretDigest: Buffer;
   status: ChildStatus;
   createdAt: Date;
   startedAt?: Date;
@@ -113,6 +135,8 @@ interface ChildRecord {
   timer?: NodeJS.Timeout;
   /** Resolves once the child has ended (or could not be started). */
   ended: Promise<void>;
+  /** The context of the request that created it: its spawn span (and so the child) join that trace. */
+  context: Context;
 }
 
 function isActive(r: ChildRecord): boolean {
@@ -167,20 +191,23 @@ export class ChildrenService implements BeforeApplicationShutdown {
     const seed =
       this.options.childSeed === undefined ? undefined : childSeedOf(this.options.childSeed, this.ordinal);
     let markEnded!: () => void;
+    const secret = (this.options.newSecret ?? (() => randomBytes(32).toString('base64url')))();
     const record: ChildRecord = {
       id,
       count,
       min,
       max,
       seed,
+      secretDigest: digest(secret),
       status: 'starting',
       createdAt: now,
       stderrTail: '',
       ended: new Promise<void>((resolve) => (markEnded = resolve)),
+      context: context.active(),
     };
     this.children.set(id, record);
     this.prune();
-    void this.launch(record).finally(markEnded);
+    void this.launch(record, secret).finally(markEnded);
     return { id, status: 'starting', count, min, max };
   }
 
@@ -214,6 +241,16 @@ export class ChildrenService implements BeforeApplicationShutdown {
     return counts;
   }
 
+  /** Throws ChildNotRecognisedError unless `childId` is a child this master started and `secret` is its own. */
+  authenticate(childId: string, secret: string): void {
+    const r = this.children.get(childId);
+    const matches = timingSafeEqual(r?.secretDigest ?? NO_CHILD, digest(secret));
+    if (!r || !matches) {
+      this.log.warn({ child: childId, known: Boolean(r) }, 'refused a report: not a child of this master');
+      throw new ChildNotRecognisedError(childId);
+    }
+  }
+
   /** A report arrived from a child: the first one turns it from starting (booting) to running. */
   noteReport(childId: string): void {
     const r = this.children.get(childId);
@@ -222,7 +259,7 @@ export class ChildrenService implements BeforeApplicationShutdown {
     if (r.status === 'starting' && r.handle) r.status = 'running';
   }
 
-  /** A child's last word. Children this master does not know (a previous master's) are only acknowledged. */
+  /** A child's last word (authenticate() has checked it is one of this master's children). */
   noteDone(message: DoneMessage): void {
     this.noteReport(message.childId);
     const r = this.children.get(message.childId);
@@ -268,27 +305,40 @@ export class ChildrenService implements BeforeApplicationShutdown {
     );
   }
 
-  private async launch(r: ChildRecord): Promise<void> {
+  private async launch(r: ChildRecord, secret: string): Promise<void> {
     r.timer = setTimeout(() => this.timeOut(r), this.options.childTimeoutMs);
     r.timer.unref?.();
     let handle: ChildHandle;
+    const span = platformTracer().startSpan(
+      'spawn child',
+      {
+        kind: SpanKind.INTERNAL,
+        attributes: { 'polyrole.child.id': r.id, 'polyrole.spawner': this.spawner.kind },
+      },
+      r.context,
+    );
     try {
       handle = await this.spawner.spawn({
         id: r.id,
         env: childEnvOf({
           id: r.id,
+          secret,
           min: r.min,
           max: r.max,
           count: r.count,
           masterAddr: this.options.advertiseAddr,
           seed: r.seed,
           batchSize: this.options.childBatchSize,
+          traceparent: traceparentOf(span),
         }),
       });
     } catch (err) {
+      failSpan(span, 'spawn_failed', true, (err as Error).message);
+      span.end();
       this.finish(r, { exitCode: null, error: (err as Error).message });
       return;
     }
+    span.end();
     r.handle = handle;
     r.startedAt = this.clock.now();
     if (r.heard) r.status = 'running';

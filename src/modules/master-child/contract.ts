@@ -31,11 +31,19 @@ export interface DoneAck {
   childId: string;
 }
 
+/**
+ * A child proves it is the one the master started under its id with the secret handed to it at spawn
+ * (CHILD_SECRET); the master answers an unknown id or a wrong secret with 403 `child_not_recognised`.
+ */
+export interface ChildCredential {
+  secret: string;
+}
+
 export const MasterContract = defineContract({
   part: 'master',
   patterns: {
-    report: rpcPattern<ReportBatch, ReportAck>('master.report', { idempotent: true }),
-    done: rpcPattern<DoneMessage, DoneAck>('master.done', { idempotent: true }),
+    report: rpcPattern<ReportBatch & ChildCredential, ReportAck>('master.report', { idempotent: true }),
+    done: rpcPattern<DoneMessage & ChildCredential, DoneAck>('master.done', { idempotent: true }),
   },
 });
 

@@ -101,13 +101,16 @@ export class MasterController {
 
   @RpcHandler(MasterContract.patterns.report)
   report(batch: ReportBatchDto): Promise<ReportAck> {
+    this.children.authenticate(batch.childId, batch.secret);
     this.children.noteReport(batch.childId);
     return this.progress.ingest(batch);
   }
 
   @RpcHandler(MasterContract.patterns.done)
   done(message: DoneMessageDto): DoneAck {
-    this.children.noteDone(message);
-    return { childId: message.childId };
+    const { secret, ...done } = message;
+    this.children.authenticate(done.childId, secret);
+    this.children.noteDone(done);
+    return { childId: done.childId };
   }
 }

@@ -1,5 +1,10 @@
 // The master part: HTTP to start and watch children, the master contract on the role's TCP listener for their
 // reports, the progress tables, and the spawner named by MASTER_SPAWNER.
+import {
+  tracingEnvOf,
+  tracingSettings,
+  type TracingSettings,
+} from '../../platform/tracing/tracing.settings.js';
 import { Module } from '@nestjs/common';
 import { BootContext } from '../../platform/boot-context.js';
 import type { HostPort } from '../../platform/config/parsers.js';
@@ -37,9 +42,13 @@ export function advertiseAddrOf(s: MasterSettings, p: PlatformSettings): HostPor
 
 /**
  * What a child inherits from its master besides its own variables: logging, the RPC settings and how to reach the
- * master. Under mutual TLS the child presents its own certificate (role child), never the master's.
+ * master, and where its spans go. Under mutual TLS the child presents its own certificate (role child), never the master's.
  */
-export function childBaseEnv(p: PlatformSettings, s: MasterSettings): Record<string, string> {
+export function childBaseEnv(
+  p: PlatformSettings,
+  s: MasterSettings,
+  tracing?: TracingSettings,
+): Record<string, string> {
   if (p.rpcTls === 'mutual' && (!s.childTlsCert || !s.childTlsKey))
     throw new Error('RPC_TLS=mutual needs MASTER_CHILD_TLS_CERT and MASTER_CHILD_TLS_KEY for the children');
   const tls: Record<string, string | undefined> =
@@ -57,6 +66,9 @@ export function childBaseEnv(p: PlatformSettings, s: MasterSettings): Record<str
     RPC_TIMEOUT_MS: String(p.rpcTimeoutMs),
     RPC_RETRIES: String(p.rpcRetries),
     RPC_MAX_MESSAGE_BYTES: String(p.rpcMaxMessageBytes),
+    ...(tracing ? tracingEnvOf(tracing) : {}),
+    // An operator who let the master run without mutual TLS let its children do so too.
+    ...(p.rpcInsecurePlaintext ? { RPC_INSECURE_PLAINTEXT: 'true' } : {}),
     ...(Object.fromEntries(Object.entries(tls).filter(([, v]) => v !== undefined)) as Record<string, string>),
   };
 }
@@ -101,7 +113,10 @@ export function childBaseEnv(p: PlatformSettings, s: MasterSettings): Record<str
         return createChildSpawner(
           { ...s, childStopGraceMs: graceMs },
           // A local child's logs join the master's, as a container's join the compose log.
-          { baseEnv: childBaseEnv(boot.platform, s), process: { stdout: 'inherit' } },
+          {
+            baseEnv: childBaseEnv(boot.platform, s, boot.settings(tracingSettings)),
+            process: { stdout: 'inherit' },
+          },
         );
       },
     },

@@ -37,6 +37,7 @@ describe('childSettings', () => {
     CHILD_MIN: '5',
     CHILD_MAX: '10',
     CHILD_SEED: '42',
+    CHILD_SECRET: 'secret-handed-at-spawn',
     MASTER_ADDR: 'master:4000',
   };
 
@@ -47,8 +48,19 @@ describe('childSettings', () => {
       max: 10,
       count: 1000,
       seed: '42',
+      secret: 'secret-handed-at-spawn',
       masterAddr: { host: 'master', port: 4000 },
     });
+  });
+
+  it('requires the secret the master handed at spawn, and does not echo a bad one', () => {
+    const { CHILD_SECRET: _, ...unsigned } = env;
+    expect(() => resolve(childSettings, unsigned)).toThrow(
+      expect.objectContaining({ problems: ['CHILD_SECRET is required'] }),
+    );
+    expect(() => resolve(childSettings, { ...env, CHILD_SECRET: 'short' })).toThrow(
+      expect.objectContaining({ problems: [expect.not.stringContaining('short')] }),
+    );
   });
 
   it('reports 10,000 numbers per batch, 4 batches in flight, unless told otherwise', () => {

@@ -115,8 +115,15 @@ export const masterSettings = defineSettings(
     /** The child's own certificate and key under RPC_TLS=mutual (it calls as role child), as paths the child sees. */
     childTlsCert: { env: 'MASTER_CHILD_TLS_CERT', optional: true, parse: str({ minLength: 1 }) },
     childTlsKey: { env: 'MASTER_CHILD_TLS_KEY', optional: true, parse: str({ minLength: 1 }) },
-    /** Docker spawner: the host directory holding them, bound into each child at the certificate's directory. */
-    childTlsDir: { env: 'MASTER_CHILD_TLS_DIR', optional: true, parse: str({ pattern: /^\// }) },
+    /**
+     * Docker spawner: the host directory (absolute) or named volume holding them, mounted into each child at the
+     * certificate's directory.
+     */
+    childTlsDir: {
+      env: 'MASTER_CHILD_TLS_DIR',
+      optional: true,
+      parse: str({ pattern: /^(\/|[A-Za-z0-9][A-Za-z0-9_.-]+$)/ }),
+    },
     /** Kubernetes spawner: the Secret holding them, mounted in each child Job at the certificate's directory. */
     childTlsSecret: {
       env: 'MASTER_CHILD_TLS_SECRET',
@@ -150,6 +157,10 @@ export type MasterSettings = SettingsOf<typeof masterSettings>;
 export const childSettings = defineSettings(
   {
     id: { env: 'CHILD_ID', parse: str({ pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/ }) },
+    /** The spawn's W3C traceparent: the child's reports join that trace (a malformed one starts a new trace). */
+    traceparent: { env: 'TRACEPARENT', optional: true, parse: str() },
+    /** Handed by the master at spawn; sent with every report so the master knows the child is the one it started. */
+    secret: { env: 'CHILD_SECRET', secret: true, parse: str({ pattern: /^[A-Za-z0-9_-]{16,256}$/ }) },
     min: { env: 'CHILD_MIN', default: 0, parse: int({ min: 0 }) },
     max: { env: 'CHILD_MAX', default: DEFAULT_MASTER_RANGE, parse: int({ min: 1, max: 2 ** 31 - 1 }) },
     count: { env: 'CHILD_COUNT', default: 1000, parse: int({ min: 0, max: 1_000_000_000 }) },

@@ -4,6 +4,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../../platform/errors/app-error.js';
 import { currentRequestId } from '../../platform/logging/request-context.js';
+import { currentTraceparent } from '../../platform/tracing/tracing.js';
 import type { AcceptedTransaction } from './contract.js';
 import { OutboxDispatcher } from './outbox.dispatcher.js';
 import { parseIdempotencyKey, parseTransactionRequest, requestHash } from './transaction-request.js';
@@ -43,6 +44,7 @@ export class CreateTransactionUseCase {
       idempotencyKey,
       requestHash: hash,
       requestId: currentRequestId(),
+      traceparent: currentTraceparent(),
     });
     if (created) this.dispatcher.poke();
     else if (transaction.requestHash !== hash)

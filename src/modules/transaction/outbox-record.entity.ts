@@ -29,4 +29,8 @@ export class OutboxRecordEntity {
   /** The request that created the transaction, so its delivery logs carry the same request id. */
   @Column({ name: 'request_id', type: 'varchar', length: 128, nullable: true })
   requestId!: string | null;
+
+  /** The W3C traceparent of that request: the delivery's span joins its trace. */
+  @Column({ type: 'varchar', length: 256, nullable: true })
+  traceparent!: string | null;
 }

@@ -4,6 +4,7 @@ import { Random } from '../../platform/clock.js';
 import { AppError } from '../../platform/errors/app-error.js';
 import type { PaymentOrder, PaymentReceipt, PspClient } from '../psp/contract.js';
 import { CreateTransactions1764100000100 } from './migrations/1764100000100-create-transactions.js';
+import { OutboxTraceparent1765100000100 } from './migrations/1765100000100-outbox-traceparent.js';
 import { OutboxRecordEntity } from './outbox-record.entity.js';
 import { OutboxDispatcher } from './outbox.dispatcher.js';
 import { OutboxRepository } from './outbox.repository.js';
@@ -76,7 +77,7 @@ describe(OutboxDispatcher.name, () => {
   beforeEach(async () => {
     db = await openTestSchema({
       entities: [TransactionEntity, OutboxRecordEntity],
-      migrations: [CreateTransactions1764100000100],
+      migrations: [CreateTransactions1764100000100, OutboxTraceparent1765100000100],
     });
     transactions = new TransactionsRepository(db.dataSource);
     outbox = new OutboxRepository(db.dataSource);

@@ -11,11 +11,21 @@ import type { SettingsOf } from '../../platform/config/settings.js';
 import { Random } from '../../platform/clock.js';
 import { AppError } from '../../platform/errors/app-error.js';
 import { createLogger } from '../../platform/logging/logger.js';
-import { newRequestId, requestContext } from '../../platform/logging/request-context.js';
+import { newRequestId, withRequest } from '../../platform/logging/request-context.js';
+import { SpanKind, context, trace } from '@opentelemetry/api';
+import { extractTraceContext, failSpan, platformTracer } from '../../platform/tracing/tracing.js';
 import { PspClient } from '../psp/contract.js';
 import { OutboxRepository, type ClaimedRecord } from './outbox.repository.js';
 import { isTransient } from './retry.policy.js';
 import { transactionSettings } from './transaction.settings.js';
+
+/** The delivery span's attributes, by the messaging conventions (the outbox is the queue, psp.process its target). */
+const DELIVERY_ATTRIBUTES = {
+  'messaging.system': 'outbox',
+  'messaging.operation.type': 'send',
+  'messaging.operation.name': 'deliver',
+  'messaging.destination.name': 'psp.process',
+};
 
 @Injectable()
 export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -112,11 +122,26 @@ export class OutboxDispatcher implements OnApplicationBootstrap, OnApplicationSh
     const acknowledged: string[] = [];
     // allSettled: one record's bookkeeping failure must not lose the others' acknowledgements.
     await Promise.allSettled(
-      records.map((r) =>
-        requestContext.run({ requestId: r.requestId ?? newRequestId() }, async () => {
-          if (await this.deliver(r)) acknowledged.push(r.id);
-        }),
-      ),
+      records.map((r) => {
+        // The delivery continues the trace of the request that created the record, however much later it runs.
+        const span = platformTracer().startSpan(
+          'outbox deliver',
+          { kind: SpanKind.PRODUCER, attributes: DELIVERY_ATTRIBUTES },
+          extractTraceContext({ traceparent: r.traceparent }),
+        );
+        if (span.isRecording()) span.setAttribute('messaging.message.id', r.id);
+        const ctx = withRequest(trace.setSpan(context.active(), span), {
+          requestId: r.requestId ?? newRequestId(),
+        });
+        return context.with(ctx, async () => {
+          try {
+            if (await this.deliver(r)) acknowledged.push(r.id);
+            else failSpan(span, 'not_delivered', true);
+          } finally {
+            span.end();
+          }
+        });
+      }),
     );
     await this.outbox.complete(acknowledged);
     return records.length;

@@ -11,6 +11,8 @@ export interface ClaimedRecord {
   transactionId: string;
   payload: PaymentOrder;
   requestId: string | null;
+  /** The creating request's W3C traceparent, when it was traced. */
+  traceparent: string | null;
   /** Including the current one. */
   attempts: number;
 }
@@ -35,9 +37,10 @@ export class OutboxRepository {
            FOR UPDATE SKIP LOCKED
          ) due
          WHERE o.id = due.id
-         RETURNING o.id, o.transaction_id, o.request_id, o.attempts
+         RETURNING o.id, o.transaction_id, o.request_id, o.traceparent, o.attempts
        )
-       SELECT c.id::text AS id, c.transaction_id AS "transactionId", c.request_id AS "requestId", c.attempts,
+       SELECT c.id::text AS id, c.transaction_id AS "transactionId", c.request_id AS "requestId",
+         c.traceparent, c.attempts,
          json_build_object('id', t.id, 'user_id', t.user_id, 'amount', t.amount::text, 'currency', t.currency)
            AS payload
        FROM claimed c JOIN transactions t ON t.id = c.transaction_id`,

@@ -6,6 +6,7 @@ import { pspContract, PspClient } from '../psp/contract.js';
 import { BearerTokenGuard } from './bearer-token.guard.js';
 import { CreateTransactionUseCase } from './create-transaction.use-case.js';
 import { CreateTransactions1764100000100 } from './migrations/1764100000100-create-transactions.js';
+import { OutboxTraceparent1765100000100 } from './migrations/1765100000100-outbox-traceparent.js';
 import { OutboxRecordEntity } from './outbox-record.entity.js';
 import { OutboxDispatcher } from './outbox.dispatcher.js';
 import { OutboxRepository } from './outbox.repository.js';
@@ -37,6 +38,6 @@ export const transactionPart = definePart({
   module: TransactionModule,
   settings: transactionSettings,
   entities: [TransactionEntity, OutboxRecordEntity],
-  migrations: [CreateTransactions1764100000100],
+  migrations: [CreateTransactions1764100000100, OutboxTraceparent1765100000100],
   calls: [authContract, pspContract],
 });

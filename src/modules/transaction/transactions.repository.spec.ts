@@ -1,5 +1,6 @@
 import { openTestSchema, type TestSchema } from '../../../test/harness/database.js';
 import { CreateTransactions1764100000100 } from './migrations/1764100000100-create-transactions.js';
+import { OutboxTraceparent1765100000100 } from './migrations/1765100000100-outbox-traceparent.js';
 import { OutboxRecordEntity } from './outbox-record.entity.js';
 import { TransactionEntity } from './transaction.entity.js';
 import { TransactionsRepository, type NewTransaction } from './transactions.repository.js';
@@ -20,7 +21,7 @@ describe(TransactionsRepository.name, () => {
   beforeEach(async () => {
     db = await openTestSchema({
       entities: [TransactionEntity, OutboxRecordEntity],
-      migrations: [CreateTransactions1764100000100],
+      migrations: [CreateTransactions1764100000100, OutboxTraceparent1765100000100],
     });
     transactions = new TransactionsRepository(db.dataSource);
   });

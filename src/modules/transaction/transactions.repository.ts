@@ -18,6 +18,8 @@ export interface NewTransaction {
   requestHash: string;
   /** Carried to the outbox so the delivery logs under the same request id. */
   requestId?: string;
+  /** Carried to the outbox so the delivery joins the request's trace. */
+  traceparent?: string;
 }
 
 export interface StoredTransaction {
@@ -39,16 +41,17 @@ const COLUMNS = `id, user_id AS "userId", amount::text AS amount, currency, stat
 // The batch arrives as one array per column; ids are made here so each request finds its row in RETURNING. A
 // second request with an idempotency key already in the batch is skipped by ON CONFLICT like one already stored.
 const CREATE = `WITH input AS (
-    SELECT * FROM unnest($1::uuid[], $2::int[], $3::numeric[], $4::text[], $5::text[], $6::text[], $7::text[])
-      WITH ORDINALITY AS i(id, user_id, amount, currency, idempotency_key, request_hash, request_id, n)
+    SELECT * FROM unnest($1::uuid[], $2::int[], $3::numeric[], $4::text[], $5::text[], $6::text[], $7::text[],
+        $8::text[])
+      WITH ORDINALITY AS i(id, user_id, amount, currency, idempotency_key, request_hash, request_id, traceparent, n)
   ), t AS (
     INSERT INTO transactions (id, user_id, amount, currency, idempotency_key, request_hash)
     SELECT id, user_id, amount, currency, idempotency_key, request_hash FROM input ORDER BY n
     ON CONFLICT (user_id, idempotency_key) DO NOTHING
     RETURNING *
   ), o AS (
-    INSERT INTO transaction_outbox (transaction_id, request_id)
-    SELECT t.id, input.request_id FROM t JOIN input USING (id) ORDER BY input.n
+    INSERT INTO transaction_outbox (transaction_id, request_id, traceparent)
+    SELECT t.id, input.request_id, input.traceparent FROM t JOIN input USING (id) ORDER BY input.n
   )
   SELECT ${COLUMNS} FROM t`;
 
@@ -97,6 +100,7 @@ export class TransactionsRepository {
       batch.map((t) => t.idempotencyKey ?? null),
       batch.map((t) => t.requestHash),
       batch.map((t) => t.requestId ?? null),
+      batch.map((t) => t.traceparent ?? null),
     ]);
     const byId = new Map(rows.map((r) => [r.id, r]));
     return batch.map((t) => byId.get(t.id));

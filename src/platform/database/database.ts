@@ -33,6 +33,7 @@ export async function createDataSource(opts: {
   applicationName: string;
 }): Promise<DataSource> {
   const { DataSource } = await import('typeorm');
+  const { TracedPgClient } = await import('./traced-pg-client.js');
   return new DataSource({
     type: 'postgres',
     url: opts.url,
@@ -42,6 +43,8 @@ export async function createDataSource(opts: {
     migrationsRun: false,
     logging: false,
     extra: {
+      // Each SQL statement of a traced request gets its span (pg-pool's option for the client class it makes).
+      Client: TracedPgClient,
       max: opts.poolSize ?? 10,
       application_name: opts.applicationName,
       connectionTimeoutMillis: 5000,

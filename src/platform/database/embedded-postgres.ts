@@ -24,6 +24,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { unrefWithPipes } from '../internals/node-child-process.js';
 
 export interface EmbeddedPostgresOptions {
   /** Requested data directory, e.g. `./data/postgres`; initialised when empty, reused otherwise. */
@@ -476,9 +477,7 @@ function launch(
     child.on('exit', (code) => resolveExit(code));
   });
   // The server must not keep this process alive: when it exits, the watchdog sees EOF and stops postgres.
-  child.unref();
-  (child.stdin as unknown as { unref?: () => void }).unref?.();
-  (child.stderr as unknown as { unref?: () => void }).unref?.();
+  unrefWithPipes(child);
 
   const server: RunningServer = {
     exited,

@@ -3,6 +3,9 @@
 // item still goes at once. Each caller is answered only after the statement holding its item has committed.
 // Hand-written: DataLoader, the usual batcher, cuts batches per tick and cannot hold the next one until a write
 // slot frees up, which is what makes the batch grow with the load.
+// Serves independent rows (transactions, payments): several statements in flight, each caller answered or failed
+// with its own statement. The calculator's event buffer and the master's progress store need one write at a time
+// and keep failed items, so they keep their own loops (each says why in its header).
 
 export interface WriteBatcherOptions {
   /** Most items in one statement. */

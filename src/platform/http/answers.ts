@@ -6,7 +6,7 @@
 // edge records an answer instead where it is handed over: the route wrapper once the handler has sent it, and
 // sendProblem() for the answers no handler gives (not found, body errors, the router's own errors, shutdown). The
 // request's server span starts and ends at the same two places.
-import { SpanStatusCode, type Span } from '@opentelemetry/api';
+import { SpanStatusCode, isSpanContextValid, type Span } from '@opentelemetry/api';
 import {
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
@@ -25,6 +25,13 @@ const STARTED = Symbol('polyrole.http.started');
 /** The request's server span, started with the stamp; the route wrapper names it after its route. */
 const SPAN = Symbol('polyrole.http.span');
 
+/**
+ * Reads of the platform's own operations (probes, scrapes, the console and its polling) are not traced: they would
+ * crowd every request out of the console's recent traces and a collector's storage, and say nothing about the
+ * requests a deployment serves.
+ */
+const UNTRACED_GET = /^\/(?:health|metrics|spans|about|docs|console)(?:[/?]|$)/;
+
 type Stamped = IncomingMessage & { [STARTED]?: number; [SPAN]?: Span };
 
 /**
@@ -34,6 +41,7 @@ type Stamped = IncomingMessage & { [STARTED]?: number; [SPAN]?: Span };
 export function markStarted(raw: IncomingMessage): void {
   (raw as Stamped)[STARTED] = performance.now();
   const method = raw.method ?? 'GET';
+  if (method === 'GET' && UNTRACED_GET.test(raw.url ?? '/')) return;
   const span = startServerSpan(method, raw.headers);
   if (span.isRecording()) {
     span.setAttribute(ATTR_HTTP_REQUEST_METHOD, method);
@@ -44,7 +52,7 @@ export function markStarted(raw: IncomingMessage): void {
   (raw as Stamped)[SPAN] = span;
 }
 
-/** The server span of a request (undefined only for one Fastify never routed). */
+/** The server span of a request (undefined for the operations reads, which are not traced). */
 export function requestSpan(raw: IncomingMessage): Span | undefined {
   return (raw as Stamped)[SPAN];
 }
@@ -74,6 +82,22 @@ function record(req: FastifyRequest, reply: FastifyReply): void {
   }
   observeHttp(req.method, req.routeOptions?.url ?? 'unmatched', status, ms / 1000);
   if (accessLogEnabled()) {
-    log.info({ requestId: req.id, method: req.method, url: req.url, status, ms }, 'request completed');
+    // Written once the handler's context is gone: the trace ids come from the request's span itself.
+    const ids = span?.spanContext();
+    const traced = ids && isSpanContextValid(ids);
+    log.info(
+      traced
+        ? {
+            requestId: req.id,
+            method: req.method,
+            url: req.url,
+            status,
+            ms,
+            trace_id: ids.traceId,
+            span_id: ids.spanId,
+          }
+        : { requestId: req.id, method: req.method, url: req.url, status, ms },
+      'request completed',
+    );
   }
 }

@@ -2,7 +2,7 @@
 // errors raised before Nest sees the request (malformed JSON, oversized bodies, unknown routes, oversized headers).
 import { ServiceUnavailableException } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { INVALID_SPAN_CONTEXT, ROOT_CONTEXT, context, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, context, trace } from '@opentelemetry/api';
 import { ATTR_HTTP_ROUTE } from '@opentelemetry/semantic-conventions';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { IncomingMessage } from 'node:http';
@@ -115,12 +115,14 @@ export function configureHttpEdge(
       // request target that does not start with a slash (`*`, the absolute form).
       if (state.isShuttingDown && state.return503OnClosing) return shuttingDown(req, reply, limits);
       if (req.raw.url?.charCodeAt(0) !== 47) return reply.callNotFound();
-      const span = requestSpan(req.raw) ?? trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
-      if (span.isRecording()) {
+      const span = requestSpan(req.raw);
+      if (span?.isRecording()) {
         span.updateName(spanName ?? `${req.method} ${route.url}`);
         span.setAttribute(ATTR_HTTP_ROUTE, route.url);
       }
-      const ctx = withRequest(trace.setSpan(ROOT_CONTEXT, span), { requestId: String(req.id) });
+      const ctx = withRequest(span ? trace.setSpan(ROOT_CONTEXT, span) : ROOT_CONTEXT, {
+        requestId: String(req.id),
+      });
       const out = context.with(ctx, handler, this, req, reply);
       // The answer is recorded once the handler is done with it (sendProblem leaves those to this wrapper). A
       // rejection is answered by the error handler through sendProblem, outside the context, which records it.

@@ -28,7 +28,10 @@ describe('Nest FastifyAdapter internals', () => {
   });
 
   it('fails loudly, naming @nestjs/platform-fastify, when the shutdown flag is renamed', () => {
-    const { isShuttingDown, ...renamed } = { ...new FastifyAdapter(), isClosingDown: false };
+    const { isShuttingDown, ...renamed } = { ...new FastifyAdapter(), isClosingDown: false } as Record<
+      string,
+      unknown
+    >;
     void isShuttingDown;
     expect(() => nestAdapterState(renamed)).toThrow(LibraryAssumptionError);
     expect(() => nestAdapterState(renamed)).toThrow(/^@nestjs\/platform-fastify@\S+ .*"isShuttingDown"/);

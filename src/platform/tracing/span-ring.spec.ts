@@ -119,6 +119,22 @@ describe(SpanRing.name, () => {
     expect(names(ring.query().slowest)).toEqual(['after that', 'much later']);
   });
 
+  it('never gives a place among the slowest to an operations request (readiness, metrics, the console), only to the ring', () => {
+    const { ring, tracer } = traced({ capacity: 8, slowest: 4 });
+    const server = { kind: SpanKind.SERVER, ms: 900 };
+    span(tracer, 'GET /health/ready', { ...server, attributes: { 'http.route': '/health/ready' } });
+    span(tracer, 'GET /spans', { ...server, attributes: { 'http.route': '/spans' } });
+    span(tracer, 'platform.ping', { ...server, attributes: { 'rpc.method': 'platform.ping' } });
+    span(tracer, 'GET /aboutface', { ...server, ms: 20, attributes: { 'http.route': '/aboutface' } });
+    span(tracer, 'POST /transaction/transaction', {
+      kind: SpanKind.SERVER,
+      ms: 10,
+      attributes: { 'http.route': '/transaction/transaction' },
+    });
+    expect(names(ring.query().slowest)).toEqual(['GET /aboutface', 'POST /transaction/transaction']);
+    expect(ring.query().recent).toHaveLength(5);
+  });
+
   it('counts only entry spans (no local parent, or server side) as slow, and a trace once', () => {
     const { ring, tracer } = traced({ capacity: 8, slowest: 4 });
     const root = tracer.startSpan('POST /transaction/transaction', {
@@ -132,7 +148,7 @@ describe(SpanRing.name, () => {
     expect(names(ring.query().slowest)).toEqual(['POST /transaction/transaction', 'other']);
   });
 
-  it('filters by trace id (with the spans of traces that link to it), by RPC method or its prefix, by peer, and limits', () => {
+  it("filters by trace id (with the spans of traces that link to it), by RPC method or its prefix (or an RPC span's name), by peer, and limits", () => {
     const { ring, tracer } = traced({});
     const request = span(tracer, 'POST /transaction/transaction', { kind: SpanKind.SERVER });
     const verify = { 'rpc.system': 'nest-tcp', 'rpc.service': 'auth', 'rpc.method': 'verify' };
@@ -146,7 +162,9 @@ describe(SpanRing.name, () => {
       attributes: { 'rpc.system': 'nest-tcp', 'rpc.method': 'psp.process', 'peer.service': 'psp' },
       links: [{ context: request.spanContext() }],
     });
+    span(tracer, 'psp.refund', { kind: SpanKind.SERVER, attributes: { 'rpc.system.name': 'nestjs_tcp' } });
     span(tracer, 'unrelated');
+    expect(names(ring.query({ rpcMethod: 'psp' }).recent)).toEqual(['psp.refund', 'psp.process']);
     expect(names(ring.query({ traceId: request.spanContext().traceId }).recent)).toEqual([
       'psp.process',
       'auth.verify',

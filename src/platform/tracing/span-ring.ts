@@ -63,6 +63,23 @@ const PEER_KEYS = ['peer.service', 'server.address', 'client.address', 'net.peer
 
 const nanos = (t: readonly [number, number]) => t[0] * 1e9 + t[1];
 
+/**
+ * The operations endpoints every role serves (the console's own reads among them). Their requests are not what
+ * the slowest set is for: a readiness check waiting on a peer must not push a slow payment out.
+ */
+export const OPERATIONS_PATHS = ['/health', '/metrics', '/about', '/docs', '/console', '/spans'];
+const PING = 'platform.ping';
+
+/** A request to an operations endpoint (by its route, or its path before routing) or a readiness ping. */
+export function isOperations(attributes: Readonly<Record<string, unknown>>): boolean {
+  const route = attributes['http.route'] ?? attributes['url.path'];
+  if (typeof route === 'string')
+    return OPERATIONS_PATHS.some(
+      (p) => route.startsWith(p) && (route.length === p.length || route.charCodeAt(p.length) === 47),
+    );
+  return attributes['rpc.method'] === PING;
+}
+
 /** A span that starts this role's part of a request: no local parent, or the server/consumer side of a call. */
 function isEntry(span: ReadableSpan): boolean {
   const parent = span.parentSpanContext;
@@ -74,7 +91,10 @@ function isEntry(span: ReadableSpan): boolean {
 /** The RPC method a span is about, as `service.method` when the service is given apart, or undefined. */
 function rpcMethodOf(span: ReadableSpan): string | undefined {
   const method = span.attributes['rpc.method'];
-  if (typeof method !== 'string') return span.attributes['rpc.system'] === undefined ? undefined : span.name;
+  if (typeof method !== 'string') {
+    const rpc = span.attributes['rpc.system.name'] ?? span.attributes['rpc.system'];
+    return rpc === undefined ? undefined : span.name;
+  }
   const service = span.attributes['rpc.service'];
   return typeof service === 'string' && !method.startsWith(`${service}.`) && !method.startsWith(`${service}/`)
     ? `${service}.${method}`
@@ -217,9 +237,10 @@ export class SpanRing implements SpanProcessor {
   }
 
   // Runs only for an entry span slower than the set's floor, or when the set's oldest span has left the window: rare
-  // once the set is full. A trace holds one place, for its slowest entry span (in one process, a request's HTTP span
+  // once the set is full. Operations requests stay in the ring but never take a place here. A trace holds one place, for its slowest entry span (in one process, a request's HTTP span
   // and the in-process call's server span are both entries).
   private keepSlow(span: ReadableSpan, durationNs: number): void {
+    if (isOperations(span.attributes)) return;
     const endS = span.endTime[0];
     if (endS - this.oldestEndS >= this.slowestWindowS)
       this.slow = this.slow.filter((s) => endS - s.endS < this.slowestWindowS);

@@ -28,7 +28,7 @@ function resourceAttributes(raw: unknown): Record<string, string> {
     if (entry.trim() === '') continue;
     const eq = entry.indexOf('=');
     const key = eq > 0 ? entry.slice(0, eq).trim() : '';
-    if (!key) throw new Error(`must be key=value pairs separated by commas (got "${entry.trim()}")`);
+    if (!key) throw new Error('must be key=value pairs separated by commas');
     try {
       out[key] = decodeURIComponent(entry.slice(eq + 1).trim());
     } catch {
@@ -66,3 +66,24 @@ export const tracingSettings = defineSettings({
 });
 
 export type TracingSettings = SettingsOf<typeof tracingSettings>;
+
+/**
+ * The same settings as variables again, for a process this one starts (the master's children): its spans go where
+ * this process's go, under the same sampler. The service name is left out: a child names itself after its role.
+ */
+export function tracingEnvOf(s: TracingSettings): Record<string, string> {
+  const attributes = Object.entries(s.resourceAttributes)
+    .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
+    .join(',');
+  const env: Record<string, string | undefined> = {
+    OTEL_SDK_DISABLED: s.sdkDisabled ? 'true' : undefined,
+    OTEL_RESOURCE_ATTRIBUTES: attributes || undefined,
+    OTEL_TRACES_SAMPLER: s.sampler,
+    OTEL_TRACES_SAMPLER_ARG: s.samplerArg === undefined ? undefined : String(s.samplerArg),
+    OTEL_TRACES_EXPORTER: s.exporter,
+    OTEL_EXPORTER_OTLP_ENDPOINT: s.endpoint,
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: s.tracesEndpoint,
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: s.protocol,
+  };
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as Record<string, string>;
+}

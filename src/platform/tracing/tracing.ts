@@ -96,6 +96,13 @@ export function currentTraceparent(): string | undefined {
   return carrier.traceparent;
 }
 
+/** A span's own traceparent (handed to a child process), or undefined when it has no valid context. */
+export function traceparentOf(span: Span): string | undefined {
+  const carrier: Record<string, string> = {};
+  injectTraceContext(trace.setSpan(ROOT_CONTEXT, span), carrier);
+  return carrier.traceparent;
+}
+
 /** A link to the span a stored traceparent names (work that runs later links back to the request that caused it). */
 export function linkTo(traceparent: string | null | undefined): Link[] | undefined {
   if (!traceparent) return undefined;

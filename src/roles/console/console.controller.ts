@@ -156,7 +156,11 @@ export class ConsoleController implements OnModuleDestroy {
         this.deployment.fetchTimeoutMs,
       );
       const res = await fetch(`${node}${source.path}`, {
-        headers: { accept: 'text/event-stream', ...this.deployment.authHeaders() },
+        headers: {
+          accept: 'text/event-stream',
+          ...this.deployment.authHeaders(),
+          ...this.deployment.untracedHeaders(),
+        },
         signal: abort.signal,
       }).finally(() => clearTimeout(connecting));
       if (!res.ok || !res.body) throw new Error(`${source.path} answered ${res.status}`);
@@ -214,7 +218,8 @@ export class ConsoleController implements OnModuleDestroy {
     if (!node) throw new AppError(503, 'peer_unavailable', `No ${part} is up`);
     let res: Awaited<ReturnType<DeploymentService['request']>>;
     try {
-      res = await this.deployment.request(node, path, { method, body });
+      // An operator's action is traced like any request: it is one of the things the traces are for.
+      res = await this.deployment.request(node, path, { method, body, traced: true });
     } catch (e) {
       throw new AppError(503, 'peer_unavailable', `${part} did not answer: ${(e as Error).message}`);
     }

@@ -5,6 +5,7 @@
 import { Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { BootContext } from '../../platform/boot-context.js';
 import type { PeerState } from '../../platform/transport/rpc-hub.js';
@@ -129,19 +130,28 @@ export class DeploymentService {
   }
 
   /**
+   * The console's reads are not traced: an unsampled W3C trace context tells each role's edge (parent-based
+   * sampling) to record nothing for them or the work they cause, so polling every 2 s does not fill the span rings.
+   */
+  untracedHeaders(): Record<string, string> {
+    return { traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-00` };
+  }
+
+  /**
    * One bounded request to a role's HTTP API. This process answers its own through Fastify's inject (no socket,
    * so nothing is left open at shutdown); other roles over HTTP.
    */
   async request(
     base: string,
     path: string,
-    init: { method?: string; body?: unknown } = {},
+    init: { method?: string; body?: unknown; traced?: boolean } = {},
   ): Promise<{ status: number; contentType: string; text: string }> {
     const method = init.method ?? 'GET';
     const headers: Record<string, string> = {
       accept: 'application/json',
       ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
       ...this.authHeaders(),
+      ...(init.traced ? {} : this.untracedHeaders()),
     };
     const payload = init.body === undefined ? undefined : JSON.stringify(init.body);
     if (base === this.selfUrl()) {

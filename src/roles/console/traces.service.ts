@@ -2,7 +2,7 @@
 // demand), joined by trace id across roles. A trace's waterfall also takes in the traces linked to it (work that ran
 // later, such as the outbox's delivery) so one payment reads as one picture.
 import { Injectable } from '@nestjs/common';
-import type { SpanRecord } from '../../platform/tracing/span-ring.js';
+import { isOperations, type SpanRecord } from '../../platform/tracing/span-ring.js';
 import { ROLE_TABLE, type RoleName } from '../role-table.js';
 import { DeploymentService } from './deployment.service.js';
 import type { SpansView } from './spans.controller.js';
@@ -59,6 +59,13 @@ export function summarize(traceId: string, spans: SpanRecord[], name?: string): 
   };
 }
 
+/** A trace started by a request to an operations endpoint: the console's own reads, readiness, metrics. */
+function isOperationsTrace(spans: SpanRecord[]): boolean {
+  const ids = new Set(spans.map((s) => s.spanId));
+  const roots = spans.filter((s) => !s.parentSpanId || !ids.has(s.parentSpanId));
+  return roots.length > 0 && roots.every((s) => isOperations(s.attributes));
+}
+
 function group(spans: Iterable<SpanRecord>): Map<string, SpanRecord[]> {
   const out = new Map<string, SpanRecord[]>();
   const seen = new Set<string>();
@@ -72,6 +79,12 @@ function group(spans: Iterable<SpanRecord>): Map<string, SpanRecord[]> {
   return out;
 }
 
+/** The traces without those of the operations endpoints, which the console's own polling starts every 2 s. */
+function business(traces: Map<string, SpanRecord[]>): Map<string, SpanRecord[]> {
+  for (const [id, spans] of traces) if (isOperationsTrace(spans)) traces.delete(id);
+  return traces;
+}
+
 @Injectable()
 export class TracesService {
   constructor(private readonly deployment: DeploymentService) {}
@@ -79,8 +92,8 @@ export class TracesService {
   /** Recent and slowest traces across every process that is up. */
   async lists(): Promise<TraceLists> {
     const reads = await this.readAll(`/spans?limit=${LIST_SPANS}`);
-    const recent = group(reads.views.flatMap((v) => v.recent));
-    const slowest = group(reads.views.flatMap((v) => [...v.slowest, ...v.recent]));
+    const recent = business(group(reads.views.flatMap((v) => v.recent)));
+    const slowest = business(group(reads.views.flatMap((v) => [...v.slowest, ...v.recent])));
     const slowIds = new Set(reads.views.flatMap((v) => v.slowest.map((s) => s.traceId)));
     return {
       tracing: reads.views.some((v) => v.tracing),
@@ -106,7 +119,7 @@ export class TracesService {
     const reads = await Promise.all(
       methods.map((m) => this.readAll(`/spans?rpcMethod=${encodeURIComponent(m)}&limit=${LIST_SPANS}`)),
     );
-    const calls = group(reads.flatMap((r) => r.views.flatMap((v) => [...v.slowest, ...v.recent])));
+    const calls = business(group(reads.flatMap((r) => r.views.flatMap((v) => [...v.slowest, ...v.recent]))));
     const summaries = [...calls].map(([id, spans]) => {
       const longest = spans.reduce((a, b) => (b.durationUs > a.durationUs ? b : a));
       return summarize(id, spans, longest.name);

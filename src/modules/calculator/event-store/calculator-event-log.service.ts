@@ -1,6 +1,8 @@
 // The calculator's event log as the module uses it: appends go through the bounded EventBuffer to PostgreSQL,
 // readiness follows the buffer's health, the runningTotal is folded from the log, and shutdown drains the buffer.
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { ROOT_CONTEXT, SpanKind, context, trace, type Link, type SpanContext } from '@opentelemetry/api';
+import { failSpan, platformTracer } from '../../../platform/tracing/tracing.js';
 import { DataSource } from 'typeorm';
 import { BootContext } from '../../../platform/boot-context.js';
 import { ReadinessRegistry } from '../../../platform/health/readiness.registry.js';
@@ -35,10 +37,15 @@ function within<T>(ms: number, p: Promise<T>): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Links kept per flush span (the SDK's default link limit). */
+const MAX_FLUSH_LINKS = 128;
+
 @Injectable()
 export class CalculatorEventLog implements OnApplicationShutdown {
   private readonly store: PostgresEventStore;
   private readonly buffer: EventBuffer<NewCalculatorEvent>;
+  /** Each buffered event's request span (weakly held: gone with the event once it is written). */
+  private readonly origins = new WeakMap<NewCalculatorEvent, SpanContext>();
   private readonly healthListeners: ((healthy: boolean) => void)[] = [];
   private total: RunningTotal = EMPTY_RUNNING_TOTAL;
   private folding: Promise<RunningTotal> | undefined;
@@ -56,7 +63,7 @@ export class CalculatorEventLog implements OnApplicationShutdown {
     }
     this.store = new PostgresEventStore(dataSource);
     this.buffer = new EventBuffer<NewCalculatorEvent>({
-      writer: this.store,
+      writer: { write: (batch) => this.traced(batch) },
       flushMs: settings.eventStoreFlushMs,
       batchSize: settings.eventStoreBatchSize,
       maxBuffer: settings.eventStoreMaxBuffer,
@@ -89,7 +96,45 @@ export class CalculatorEventLog implements OnApplicationShutdown {
 
   /** Accepts events in order; waits while the buffer is full (see EventBuffer.append). */
   append(...events: NewCalculatorEvent[]): Promise<void> {
+    // The request each event came from, for the flush's span links (only when the request is traced).
+    const span = trace.getActiveSpan();
+    if (span?.isRecording()) {
+      const origin = span.spanContext();
+      for (const e of events) this.origins.set(e, origin);
+    }
     return this.buffer.append(...events);
+  }
+
+  /**
+   * One write of the buffer as a span of its own, linked to the requests whose events it stores (a batch serves
+   * many traces, so it is the child of none): its SQL statement is its child.
+   */
+  private traced(batch: readonly NewCalculatorEvent[]): Promise<void> {
+    const links: Link[] = [];
+    const seen = new Set<string>();
+    for (const e of batch) {
+      const origin = this.origins.get(e);
+      if (!origin || seen.has(origin.spanId) || links.length >= MAX_FLUSH_LINKS) continue;
+      seen.add(origin.spanId);
+      links.push({ context: origin });
+    }
+    // The flush timer was armed inside some request's context: the write belongs to none of them.
+    if (links.length === 0) return context.with(ROOT_CONTEXT, () => this.store.write(batch));
+    const span = platformTracer().startSpan(
+      'event store flush',
+      { kind: SpanKind.INTERNAL, links, attributes: { 'db.operation.batch.size': batch.length } },
+      ROOT_CONTEXT,
+    );
+    return context.with(trace.setSpan(ROOT_CONTEXT, span), () =>
+      this.store.write(batch).then(
+        () => span.end(),
+        (err: unknown) => {
+          failSpan(span, 'write_failed', true, (err as Error)?.message);
+          span.end();
+          throw err;
+        },
+      ),
+    );
   }
 
   get healthy(): boolean {

@@ -5,6 +5,8 @@
 // What a crash can lose: events accepted but not yet written, i.e. at most the last `flushMs` of traffic plus
 // whatever piled up while the store was failing (bounded by `maxBuffer`). With `flushMs = 0` the buffer writes
 // through: append() resolves only once its events are stored, so an answered request never loses its events.
+// Not the platform's WriteBatcher: that one runs statements side by side and fails their callers, where the store
+// needs append order (one write in flight), timed flushes off the request path and failed writes kept and retried.
 import { backoffDelay } from '../../../platform/backoff.util.js';
 
 export interface EventWriter<E> {

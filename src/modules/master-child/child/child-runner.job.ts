@@ -2,9 +2,11 @@
 // Exit code 0 once every batch and `done` are acknowledged; on SIGTERM it stops drawing, delivers what it drew
 // and the process exits 0. A failure's reason also goes to stderr, whose tail the master shows for the child.
 import { Injectable } from '@nestjs/common';
+import { SpanKind, context, trace, type Span } from '@opentelemetry/api';
 import { BootContext } from '../../../platform/boot-context.js';
 import { createLogger } from '../../../platform/logging/logger.js';
 import type { Job } from '../../../platform/part.js';
+import { extractTraceContext, failSpan, platformTracer } from '../../../platform/tracing/tracing.js';
 import { MasterClient } from '../contract.js';
 import { childSettings } from '../master.settings.js';
 import { ChildJob, jobSpecOf } from './child.job.js';
@@ -15,14 +17,16 @@ export class ChildRunnerJob implements Job {
   private readonly log = createLogger('child');
   private readonly job: ChildJob;
   private readonly id: string;
+  private readonly traceparent?: string;
 
   constructor(boot: BootContext, master: MasterClient) {
     const s = boot.settings(childSettings);
     this.id = s.id;
+    this.traceparent = s.traceparent;
     this.job = new ChildJob(jobSpecOf(s), {
       random: createRandom(s.seed),
-      report: (batch) => master.report(batch),
-      done: (message) => master.done(message),
+      report: (batch) => master.report({ ...batch, secret: s.secret }),
+      done: (message) => master.done({ ...message, secret: s.secret }),
       retry: { attempts: s.reportAttempts },
       onRetry: (what, attempt, err) =>
         this.log.warn(
@@ -36,14 +40,27 @@ export class ChildRunnerJob implements Job {
     );
   }
 
+  /** The whole job is one span under the master's spawn span, so every report joins the creating request's trace. */
   async run(): Promise<number> {
+    const span = platformTracer().startSpan(
+      'child job',
+      { kind: SpanKind.INTERNAL, attributes: { 'polyrole.child.id': this.id } },
+      extractTraceContext({ traceparent: this.traceparent }),
+    );
+    return context.with(trace.setSpan(context.active(), span), () => this.runJob(span));
+  }
+
+  private async runJob(span: Span): Promise<number> {
     try {
       const result = await this.job.run();
       this.log.info({ child: this.id, ...result }, 'child job finished');
       return 0;
     } catch (err) {
+      failSpan(span, 'child_failed', true, (err as Error)?.message);
       this.fail(err);
       return 1;
+    } finally {
+      span.end();
     }
   }
 

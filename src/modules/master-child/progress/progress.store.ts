@@ -9,6 +9,8 @@
 // the mirror from the chunks plus the log. A batch is acknowledged only once committed. The in-memory mirror
 // decides what is new, which is sound because exactly one master writes: loading takes ownership of the state
 // row, and a commit whose owner no longer matches writes nothing.
+// Not the platform's WriteBatcher: a group here is one statement built against the mirror and the log position
+// (and sometimes a checkpoint), so commits must run one at a time, which side-by-side statements would break.
 import { randomUUID } from 'node:crypto';
 import { endianness } from 'node:os';
 import type { DataSource, EntityManager } from 'typeorm';

@@ -14,6 +14,7 @@ describe('childEnvOf', () => {
   it('turns a launch into the child settings variables', () => {
     const env = childEnvOf({
       id: 'c1',
+      secret: 'secret-of-c1-0123456789',
       min: 0,
       max: 100,
       count: 10,
@@ -22,6 +23,7 @@ describe('childEnvOf', () => {
     });
     expect(env).toEqual({
       CHILD_ID: 'c1',
+      CHILD_SECRET: 'secret-of-c1-0123456789',
       CHILD_MIN: '0',
       CHILD_MAX: '100',
       CHILD_COUNT: '10',
@@ -31,7 +33,14 @@ describe('childEnvOf', () => {
   });
 
   it('brackets an IPv6 master address', () => {
-    const env = childEnvOf({ id: 'c1', min: 0, max: 1, count: 1, masterAddr: { host: '::1', port: 4000 } });
+    const env = childEnvOf({
+      id: 'c1',
+      secret: 's',
+      min: 0,
+      max: 1,
+      count: 1,
+      masterAddr: { host: '::1', port: 4000 },
+    });
     expect(env.MASTER_ADDR).toBe('[::1]:4000');
   });
 });

@@ -52,24 +52,30 @@ export class SpawnError extends AppError {
 /** What a child needs to know, turned into its environment (see childSettings). */
 export interface ChildLaunch {
   id: string;
+  /** Proves the child's id in its reports (CHILD_SECRET); only this master and the child know it. */
+  secret: string;
   min: number;
   max: number;
   count: number;
   masterAddr: HostPort;
   seed?: string;
   batchSize?: number;
+  /** W3C traceparent of the spawn: the child's reports join the trace of the request that created it. */
+  traceparent?: string;
 }
 
 export function childEnvOf(launch: ChildLaunch): Record<string, string> {
   const host = launch.masterAddr.host.includes(':') ? `[${launch.masterAddr.host}]` : launch.masterAddr.host;
   return {
     CHILD_ID: launch.id,
+    CHILD_SECRET: launch.secret,
     CHILD_MIN: String(launch.min),
     CHILD_MAX: String(launch.max),
     CHILD_COUNT: String(launch.count),
     MASTER_ADDR: `${host}:${launch.masterAddr.port}`,
     ...(launch.seed !== undefined ? { CHILD_SEED: launch.seed } : {}),
     ...(launch.batchSize !== undefined ? { CHILD_BATCH_SIZE: String(launch.batchSize) } : {}),
+    ...(launch.traceparent !== undefined ? { TRACEPARENT: launch.traceparent } : {}),
   };
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { parseAllDocuments } from 'yaml';
-import { type KeyPair, makeCa } from '../../../../docker/certs/role-certs.js';
+import { type KeyPair, makeCa } from '../../../roles/certs/role-certs.js';
 import { FakeKubernetesApi, makeClusterCerts } from '../../../../test/master-child/fake-kubernetes-api.js';
 import { ensureCommand } from '../../../../test/harness/tools.js';
 import { waitFor } from '../../../../test/harness/wait-for.js';

@@ -93,7 +93,14 @@ export function ordered(spans) {
 /** What the span talks to, by the semantic conventions' system attributes: postgresql, a messaging or RPC system. */
 function systemOf(span) {
   const a = span.attributes;
-  return String(a['db.system.name'] ?? a['db.system'] ?? a['messaging.system'] ?? a['rpc.system'] ?? '');
+  return String(
+    a['db.system.name'] ??
+      a['db.system'] ??
+      a['messaging.system'] ??
+      a['rpc.system.name'] ??
+      a['rpc.system'] ??
+      '',
+  );
 }
 
 function SpanDetails({ span }) {
@@ -164,7 +171,7 @@ function Waterfall({ traceId, onClose }) {
               aria-expanded=${String(shown)}
               onClick=${() => setOpen(shown ? null : span.spanId)}
             >
-              <td>${span.role}</td>
+              <td class="role" title=${span.role}>${span.role}</td>
               <td class="op">
                 ${'\u00a0\u00a0'.repeat(depth)}${span.traceId === traceId ? '' : html`<span class="muted">linked · </span>`}${span.name}
                 <span class="muted"> ${span.kind}</span>

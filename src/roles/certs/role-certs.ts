@@ -1,11 +1,22 @@
-// Certificates for RPC_TLS=mutual, made with openssl: one CA and, per role, a key pair whose certificate names the
+// Certificates for RPC_TLS=mutual, made with openssl (in the image too: compose's `certs` service and the
+// Kubernetes `certs` Job run certs.main.ts): one CA and, per role, a key pair whose certificate names the
 // role as the URI SAN spiffe://polyrole/<role> (the identity the TCP transport checks) and as its CN.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROLE_URI_PREFIX } from '../../src/platform/transport/rpc-tls.js';
-import { ROLE_NAMES } from '../../src/roles/role-table.js';
+import { ROLE_URI_PREFIX } from '../../platform/transport/rpc-tls.js';
+import { ROLE_NAMES } from '../role-table.js';
 
 export interface KeyPair {
   cert: string;
@@ -91,21 +102,49 @@ export function makeRoleCert(
   return pair;
 }
 
+/** Where a deployment's certificates live: the CA in `<dir>/ca/`, each role's own set in `<dir>/<role>/`. */
+export interface DeploymentCerts {
+  ca: KeyPair;
+  roles: Record<string, KeyPair>;
+  /** The roles whose certificate this call issued (the others were already there). */
+  issued: string[];
+}
+
 /**
- * The whole set for a deployment: `ca.pem` and `ca-key.pem` in `dir`, and per role a directory `<role>/` with
- * `ca.pem`, `cert.pem` and `key.pem`: exactly what that role mounts (at /app/tls), and nothing of another role's.
+ * The whole set for a deployment, made on first use and kept after: `ca/ca.pem` and `ca/ca-key.pem`, and per role a
+ * directory `<role>/` with `ca.pem`, `cert.pem` and `key.pem`: exactly what that role mounts (at /app/tls), nothing
+ * of another role's, never the CA's key. A role whose files exist is left alone; a missing one is issued by the CA
+ * found there. `owner` (when running as root for a container's volumes) gets each role's files, the key 0400.
  */
-export function makeRoleCerts(dir: string): { ca: KeyPair; roles: Record<string, KeyPair> } {
-  const ca = makeCa(dir);
+export function makeRoleCerts(
+  dir: string,
+  options: { roles?: readonly string[]; owner?: { uid: number; gid: number } } = {},
+): DeploymentCerts {
+  const caDir = join(dir, 'ca');
+  const ca = { cert: join(caDir, 'ca.pem'), key: join(caDir, 'ca-key.pem') };
+  if (!existsSync(ca.cert) || !existsSync(ca.key)) {
+    makeCa(caDir);
+    chmodSync(ca.key, 0o400);
+  }
+  const issued: string[] = [];
   const roles = Object.fromEntries(
-    ROLE_NAMES.map((role) => {
-      const made = makeRoleCert(join(dir, role), ca, role, [role]);
-      const pair = { cert: join(dir, role, 'cert.pem'), key: join(dir, role, 'key.pem') };
-      renameSync(made.cert, pair.cert);
-      renameSync(made.key, pair.key);
-      copyFileSync(ca.cert, join(dir, role, 'ca.pem'));
+    (options.roles ?? ROLE_NAMES).map((role) => {
+      const own = join(dir, role);
+      const pair = { cert: join(own, 'cert.pem'), key: join(own, 'key.pem') };
+      if (!existsSync(pair.cert) || !existsSync(pair.key) || !existsSync(join(own, 'ca.pem'))) {
+        const made = makeRoleCert(own, ca, role, [role]);
+        renameSync(made.cert, pair.cert);
+        renameSync(made.key, pair.key);
+        copyFileSync(ca.cert, join(own, 'ca.pem'));
+        chmodSync(pair.key, 0o400);
+        if (options.owner) {
+          for (const file of [own, pair.cert, pair.key, join(own, 'ca.pem')])
+            chownSync(file, options.owner.uid, options.owner.gid);
+        }
+        issued.push(role);
+      }
       return [role, pair];
     }),
   );
-  return { ca, roles };
+  return { ca, roles, issued };
 }

@@ -1,5 +1,5 @@
 // The acceptance vectors, shared by the unit, gRPC and HTTP suites so every door is held to the same table.
-import { CalculatorErrorCode } from './calculator.math.js';
+import { CalculatorErrorCode } from '../../src/modules/calculator/calculator.math.js';
 
 export interface SummationVector {
   name: string;
