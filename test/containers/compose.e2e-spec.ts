@@ -198,7 +198,13 @@ if (!engine) {
 
         // Without DATABASE_URL a role that owns tables says what to set, instead of looking for binaries it lacks.
         const booted = await engine.run(
-          ['run', '--rm', '-e', 'ROLE=auth', '-e', 'JWT_SECRET=0123456789abcdef0123456789abcdef', IMAGE],
+          [
+            'run',
+            '--rm',
+            ...['-e', 'ROLE=auth', '-e', 'JWT_SECRET=0123456789abcdef0123456789abcdef'],
+            // Production refuses plain Nest TCP first; this check is about the database.
+            ...['-e', 'RPC_INSECURE_PLAINTEXT=true', IMAGE],
+          ],
           { timeoutMs: 120_000 },
         );
         expect(booted.code).toBe(1);
