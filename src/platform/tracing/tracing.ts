@@ -7,6 +7,7 @@ import {
   SpanStatusCode,
   context,
   diag,
+  isSpanContextValid,
   propagation,
   trace,
   type Attributes,
@@ -15,6 +16,7 @@ import {
   type Link,
   type Span,
   type TextMapGetter,
+  type TextMapSetter,
   type Tracer,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator, setGlobalErrorHandler } from '@opentelemetry/core';
@@ -37,6 +39,7 @@ import {
   ATTR_SERVICE_NAME,
   ATTR_SERVICE_VERSION,
 } from '@opentelemetry/semantic-conventions';
+import { PooledIdGenerator } from './pooled-ids.js';
 import { SPAN_RING, SpanRing } from './span-ring.js';
 import type { SamplerName, TracingSettings } from './tracing.settings.js';
 
@@ -66,6 +69,8 @@ const CARRIER_GETTER: TextMapGetter<unknown> = {
   },
 };
 
+const SETTER: TextMapSetter<Record<string, string>> = { set: (c, k, v) => void (c[k] = v) };
+
 let tracer: Tracer = trace.getTracer(TRACER_NAME);
 let ring = new SpanRing();
 
@@ -86,7 +91,17 @@ export function extractTraceContext(carrier: unknown): Context {
 
 /** Writes the span of `ctx` into `carrier` as traceparent (and tracestate): nothing when there is no valid span. */
 export function injectTraceContext(ctx: Context, carrier: Record<string, string>): void {
-  propagator.inject(ctx, carrier, { set: (c, k, v) => void (c[k] = v) });
+  propagator.inject(ctx, carrier, SETTER);
+}
+
+/**
+ * Writes `span`'s context into `carrier` for the callee: nothing when the span has no valid context (tracing off, or
+ * suppressed). The span alone is put in an empty context for the propagator: copying the caller's whole context
+ * (its request, its span) for one read would be an allocation per call for nothing.
+ */
+export function injectSpan(span: Span, carrier: Record<string, string>): void {
+  if (!isSpanContextValid(span.spanContext())) return;
+  propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, SETTER);
 }
 
 /** The current span as a traceparent value, for work handed to later (the outbox row, a child process). */
@@ -99,7 +114,7 @@ export function currentTraceparent(): string | undefined {
 /** A span's own traceparent (handed to a child process), or undefined when it has no valid context. */
 export function traceparentOf(span: Span): string | undefined {
   const carrier: Record<string, string> = {};
-  injectTraceContext(trace.setSpan(ROOT_CONTEXT, span), carrier);
+  injectSpan(span, carrier);
   return carrier.traceparent;
 }
 
@@ -244,6 +259,7 @@ export function startTracing(opts: StartTracingOptions): Tracing {
       [ATTR_SERVICE_VERSION]: opts.version,
     }),
     spanProcessors: processors,
+    idGenerator: new PooledIdGenerator(),
   });
   trace.setGlobalTracerProvider(provider);
   tracer = provider.getTracer(TRACER_NAME, opts.version);

@@ -3,7 +3,7 @@
 // id and the trace context (a client span per call, carried in the packet's metadata) are handled here for every
 // caller.
 import { Injectable } from '@nestjs/common';
-import { SpanKind, context, trace, type Span } from '@opentelemetry/api';
+import { SpanKind, context, type Span } from '@opentelemetry/api';
 import { ATTR_RPC_METHOD, ATTR_RPC_SYSTEM_NAME } from '@opentelemetry/semantic-conventions';
 import { BootContext } from '../boot-context.js';
 import { backoffDelay } from '../backoff.util.js';
@@ -11,7 +11,7 @@ import { AppError } from '../errors/app-error.js';
 import { createLogger } from '../logging/logger.js';
 import { currentRequestId, newRequestId } from '../logging/request-context.js';
 import { observeRpc } from '../metrics/metrics.js';
-import { failSpan, injectTraceContext, platformTracer } from '../tracing/tracing.js';
+import { failSpan, injectSpan, platformTracer } from '../tracing/tracing.js';
 import type { CallOptions, ContractDef, PartName, PatternDef, RpcChannel } from './contract.js';
 import { jsonCopy } from './json-copy.js';
 import { RPC_SYSTEM, type RpcCarrier } from './rpc-handler.decorator.js';
@@ -84,7 +84,7 @@ export class RpcHub {
       span.setAttribute(ATTR_RPC_METHOD, def.pattern);
     }
     const carrier: Record<string, string> = { requestId };
-    injectTraceContext(trace.setSpan(parent, span), carrier);
+    injectSpan(span, carrier);
     const timeoutMs = opts?.timeoutMs ?? this.boot.platform.rpcTimeoutMs;
     const deadline = Date.now() + timeoutMs;
     const local = this.boot.isLocal(part);
