@@ -6,8 +6,8 @@ import {
   SpanKind,
   SpanStatusCode,
   context,
+  INVALID_SPAN_CONTEXT,
   diag,
-  isSpanContextValid,
   propagation,
   trace,
   type Attributes,
@@ -95,12 +95,14 @@ export function injectTraceContext(ctx: Context, carrier: Record<string, string>
 }
 
 /**
- * Writes `span`'s context into `carrier` for the callee: nothing when the span has no valid context (tracing off, or
- * suppressed). The span alone is put in an empty context for the propagator: copying the caller's whole context
- * (its request, its span) for one read would be an allocation per call for nothing.
+ * Writes `span`'s context into `carrier` for the callee: nothing when the span has no valid context. The span alone
+ * is put in an empty context for the propagator: copying the caller's whole context (its request, its span) for one
+ * read would be an allocation per call for nothing. The no-op span of tracing off (or suppressed) is skipped by
+ * identity; the propagator checks any other span's ids itself (validating them here too would run its two regular
+ * expressions twice per call).
  */
 export function injectSpan(span: Span, carrier: Record<string, string>): void {
-  if (!isSpanContextValid(span.spanContext())) return;
+  if (span.spanContext() === INVALID_SPAN_CONTEXT) return;
   propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, SETTER);
 }
 
