@@ -1,6 +1,6 @@
 // Runs the benchmark suites (bench/bench.mjs checks the arguments and builds first) side by side with their
 // baselines and prints the ratios. Everything it makes in the temp directory is removed when it ends.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../src/platform/database/embedded-postgres.js';
@@ -32,6 +32,8 @@ async function main(): Promise<void> {
   const only = args.filter((a) => a !== '--profile');
   const profiles: string[] = [];
   const scratch = mkdtempSync(join(tmpdir(), 'polyrole-bench-'));
+  // As root, the embedded PostgreSQL runs as an unprivileged user who must enter it (mkdtemp makes it owner-only).
+  chmodSync(scratch, 0o755);
   let stopDb: (() => Promise<void>) | undefined;
   const rows: Array<BenchRow & { suite: string }> = [];
   try {

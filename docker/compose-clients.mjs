@@ -63,6 +63,17 @@ export function renderClientsOverride(count, options = {}) {
     );
     if (o.network) lines.push('    networks:', `      - ${q(o.network)}`);
   }
+  if (o.network) {
+    // The clients join the network docker-compose.yml made, as it is: declared external here (this entry replaces
+    // the main file's), docker-compose does not compare its IPAM settings with the engine's, which podman reports
+    // with an option the compose file cannot state (docker-compose 1.29 then refuses: "needs to be recreated").
+    lines.push(
+      'networks:',
+      `  ${o.network}:`,
+      `    name: ${q(o.network === DEFAULTS.network ? '${POLYROLE_NETWORK:-polyrole}' : o.network)}`,
+      '    external: true',
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 

@@ -100,6 +100,9 @@ describe('nest generate, as the README runs it', () => {
         '--config',
         'jest.generated.config.js',
         '--ci',
+        // Jest's cache would go to the run's temporary directory, which is checked for leftovers: keep it in the copy.
+        '--cacheDirectory',
+        join(work, '.jest-cache'),
       ],
       { cwd: work, env: { ...process.env, NO_COLOR: '1' }, timeoutMs: 240_000 },
     );
