@@ -342,6 +342,11 @@ describe('work that runs later joins the request that caused it (multi topology)
       30_000,
     );
     expect(report.service).toBe('master');
+    // The child's own spans come in the child's export, which may reach the receiver after the master's.
+    await receiver.waitForSpan(
+      (s) => s.traceId === traceId && s.name === 'child job' && s.kind === OtlpKind.INTERNAL,
+      30_000,
+    );
     const spans = receiver.trace(traceId);
     const spawn = byName(spans, 'spawn child', OtlpKind.INTERNAL);
     const job = byName(spans, 'child job', OtlpKind.INTERNAL);
