@@ -194,7 +194,7 @@ describe(RpcServer.name, () => {
     });
   });
 
-  it('refuses a caller the policy does not allow, and keeps the connection when a pattern is too deep to name', async () => {
+  it('refuses a caller the policy does not allow, and a pattern too deep or too long to name, keeping the connection', async () => {
     // Without a certificate nobody is allowed: the policy path runs for every packet.
     const { app, port } = await start(true, () => new Set(['generator']));
     try {
@@ -204,17 +204,26 @@ describe(RpcServer.name, () => {
         [
           { id: 1, pattern: 'test.double', data: { n: 1 } },
           deep,
-          { id: 3, pattern: 'test.double', data: { n: 1 } },
+          { id: 3, pattern: 'x'.repeat(513), data: {} },
+          { id: 4, pattern: 'test.double', data: { n: 1 } },
         ],
-        2,
+        4,
       );
-      // Naming the deep pattern fails (JSON.stringify's recursion limit); the packets after it are still answered.
+      // The deep and the long pattern are refused as such, on every Node version; the packets after them are answered.
       expect(replies).toEqual([
         expect.objectContaining({
           id: 1,
           err: expect.objectContaining({ status: 403, code: 'caller_not_allowed' }),
         }),
-        expect.objectContaining({ id: 3, err: expect.objectContaining({ code: 'caller_not_allowed' }) }),
+        expect.objectContaining({
+          id: 2,
+          err: expect.objectContaining({ status: 400, code: 'invalid_pattern' }),
+        }),
+        expect.objectContaining({
+          id: 3,
+          err: expect.objectContaining({ status: 400, code: 'invalid_pattern' }),
+        }),
+        expect.objectContaining({ id: 4, err: expect.objectContaining({ code: 'caller_not_allowed' }) }),
       ]);
     } finally {
       await app.close();

@@ -19,6 +19,24 @@ interface Packet {
 
 const HANDLED = Promise.resolve();
 
+/** The longest pattern name the caller check reads; the role table's names are a few dozen characters. */
+const MAX_PATTERN_NAME = 512;
+
+/**
+ * A pattern's name for the caller check: the string itself, or an object pattern's JSON text; undefined when it has
+ * no name of at most MAX_PATTERN_NAME characters (JSON.stringify's depth limit differs between Node versions, so a
+ * deep pattern is measured, not left to it).
+ */
+function patternName(pattern: unknown): string | undefined {
+  let name: string | undefined;
+  try {
+    name = typeof pattern === 'string' ? pattern : JSON.stringify(pattern);
+  } catch {
+    return undefined;
+  }
+  return name !== undefined && name.length <= MAX_PATTERN_NAME ? name : undefined;
+}
+
 export interface RpcServerOptions extends NonNullable<TcpOptions['options']> {
   maxMessageBytes: number;
   /** With RPC_TLS=mutual: which caller roles may call each pattern (from the role table). */
@@ -63,7 +81,16 @@ export class RpcServer extends ServerTCP {
     const packet = (raw ?? {}) as Packet;
     const { id, pattern } = packet;
     if (this.callers) {
-      const name = typeof pattern === 'string' ? pattern : JSON.stringify(pattern);
+      const name = patternName(pattern);
+      if (name === undefined) {
+        const err = new AppError(
+          400,
+          'invalid_pattern',
+          `the pattern must be a name of at most ${MAX_PATTERN_NAME} characters`,
+        );
+        if (id !== undefined) socket.sendMessage({ id, err: err.toWire(), isDisposed: true });
+        return HANDLED;
+      }
       const roles = callerRoles(socket.netSocket);
       const allowed = this.callers(name);
       if (!roles.some((r) => allowed?.has(r))) {
