@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import type { Page } from 'playwright-core';
 import request from 'supertest';
 import { post, secrets, tokenOf, users } from '../payments/payments.fixtures.js';
-import { Browser, type PageProblems } from '../harness/browser.js';
+import { Browser, browserBeside, type PageProblems } from '../harness/browser.js';
 import { freePort } from '../harness/ports.js';
 import { sleep, Topology, TOPOLOGIES, type RoleProcess } from '../harness/topology.js';
 import type { RoleName } from '../../src/roles/role-table.js';
@@ -62,10 +62,7 @@ describe.each(TOPOLOGIES)('operations console, %s topology', (kind) => {
   let problems: PageProblems;
 
   beforeAll(async () => {
-    // Each is kept as soon as it is up, so afterAll stops whichever started even if the other did not.
-    const launched = Browser.launch().then((b) => (browser = b));
-    await Promise.all([
-      launched,
+    ({ browser, started: topo } = await browserBeside(
       Topology.startKind(kind, ROLES, {
         env: {
           JWT_SECRET: secrets.jwt,
@@ -77,11 +74,8 @@ describe.each(TOPOLOGIES)('operations console, %s topology', (kind) => {
           GRPC_PORT: String(await freePort()),
         },
         readyTimeoutMs: 120_000,
-      }).then((t) => (topo = t)),
-    ]).catch(async (err) => {
-      await launched.catch(() => undefined);
-      throw err;
-    });
+      }),
+    ));
     // In multi, one role's console shows the whole deployment; the transaction's is as good as any.
     served = topo.host('transaction');
     ({ page, problems } = await browser.open(`${served.url}/console`));

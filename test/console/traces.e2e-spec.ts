@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { post, secrets, tokenOf, users } from '../payments/payments.fixtures.js';
-import { Browser, SCREENSHOTS, type PageProblems } from '../harness/browser.js';
+import { Browser, browserBeside, SCREENSHOTS, type PageProblems } from '../harness/browser.js';
 import { Topology, TOPOLOGIES, type RoleProcess } from '../harness/topology.js';
 import type { RoleName } from '../../src/roles/role-table.js';
 
@@ -67,16 +67,9 @@ describe.each(TOPOLOGIES)('traces in the console, %s topology', (kind) => {
   let problems: PageProblems;
 
   beforeAll(async () => {
-    const launched = Browser.launch().then((b) => (browser = b));
-    await Promise.all([
-      launched,
-      Topology.startKind(kind, ROLES, { env: { JWT_SECRET: secrets.jwt }, readyTimeoutMs: 120_000 }).then(
-        (t) => (topo = t),
-      ),
-    ]).catch(async (err) => {
-      await launched.catch(() => undefined);
-      throw err;
-    });
+    ({ browser, started: topo } = await browserBeside(
+      Topology.startKind(kind, ROLES, { env: { JWT_SECRET: secrets.jwt }, readyTimeoutMs: 120_000 }),
+    ));
     served = topo.host('transaction');
     ({ page, problems } = await browser.open(`${served.url}/console`));
   }, 240_000);

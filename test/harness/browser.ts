@@ -77,3 +77,20 @@ export class Browser {
     await rm(this.profile, { recursive: true, force: true });
   }
 }
+
+/**
+ * Launches a browser while `starting` (a topology, say) comes up. When either fails, whichever did start is stopped
+ * before the error is rethrown, so a suite's afterAll has nothing left to close.
+ */
+export async function browserBeside<T extends { stop(): Promise<unknown> }>(
+  starting: Promise<T>,
+): Promise<{ browser: Browser; started: T }> {
+  const launched = Browser.launch();
+  try {
+    const [browser, started] = await Promise.all([launched, starting]);
+    return { browser, started };
+  } catch (err) {
+    await Promise.allSettled([launched.then((b) => b.close()), starting.then((s) => s.stop())]);
+    throw err;
+  }
+}
