@@ -46,7 +46,7 @@ export const tracingSettings = defineSettings({
     default: {} as Record<string, string>,
     parse: resourceAttributes,
   },
-  /** Unset: parentbased_always_on in development and test, parentbased_traceidratio in production. */
+  /** Unset: parent-based, new traces up to 100 a second in development and test; parentbased_traceidratio in production. */
   sampler: { env: 'OTEL_TRACES_SAMPLER', optional: true, parse: oneOf(SAMPLERS) },
   /** The ratio of the *traceidratio samplers; unset: 0.1 in production, 1 elsewhere. */
   samplerArg: { env: 'OTEL_TRACES_SAMPLER_ARG', optional: true, parse: ratio },

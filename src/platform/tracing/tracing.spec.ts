@@ -13,7 +13,8 @@ import {
 import { resolveSettings } from '../config/settings.js';
 import { configureHttpEdge, fastifyOptions } from '../http/http-edge.js';
 import { currentRequestId } from '../logging/request-context.js';
-import { exportUrlOf, extractTraceContext, samplerFor } from './tracing.js';
+import { RateLimitedSampler } from './rate-limited-sampler.js';
+import { DEVELOPMENT_TRACES_PER_SECOND, exportUrlOf, extractTraceContext, samplerFor } from './tracing.js';
 import { tracingSettings, tracingEnvOf } from './tracing.settings.js';
 
 const caller = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' };
@@ -96,8 +97,12 @@ describe('tracing', () => {
     expect(context.active()).toBeDefined();
   });
 
-  it('samples everything in development and test, a tenth of new traces in production, honouring the parent', () => {
-    expect(samplerFor(undefined, undefined, false)).toEqual(
+  it('samples new traces up to a rate in development and test, a tenth of them in production, honouring the parent', () => {
+    expect(String(samplerFor(undefined, undefined, false))).toBe(
+      String(new ParentBasedSampler({ root: new RateLimitedSampler(DEVELOPMENT_TRACES_PER_SECOND) })),
+    );
+    expect(String(samplerFor(undefined, undefined, false))).toMatch(/root=RateLimitedSampler\{100\/s\}/);
+    expect(samplerFor('parentbased_always_on', undefined, false)).toEqual(
       new ParentBasedSampler({ root: new AlwaysOnSampler() }),
     );
     expect(samplerFor(undefined, undefined, true)).toEqual(

@@ -40,6 +40,7 @@ import {
   ATTR_SERVICE_VERSION,
 } from '@opentelemetry/semantic-conventions';
 import { PooledIdGenerator } from './pooled-ids.js';
+import { RateLimitedSampler } from './rate-limited-sampler.js';
 import { SPAN_RING, SpanRing } from './span-ring.js';
 import type { SamplerName, TracingSettings } from './tracing.settings.js';
 
@@ -168,13 +169,24 @@ export interface StartTracingOptions {
   warn: (message: string, detail?: Record<string, unknown>) => void;
 }
 
-/** The shipped default: everything in development and test, a tenth of the traces in production. */
+/**
+ * New traces a process starts per second at most when OTEL_TRACES_SAMPLER is unset outside production: every
+ * request of someone trying the platform, and under a load test about a second of the console's span ring.
+ */
+export const DEVELOPMENT_TRACES_PER_SECOND = 100;
+
+/**
+ * The shipped default, always honouring a caller's decision (parent-based): outside production every new trace up
+ * to DEVELOPMENT_TRACES_PER_SECOND a second, in production a tenth of them. A named sampler is used as named.
+ */
 export function samplerFor(
   name: SamplerName | undefined,
   arg: number | undefined,
   production: boolean,
 ): Sampler {
-  const chosen = name ?? (production ? 'parentbased_traceidratio' : 'parentbased_always_on');
+  if (name === undefined && !production)
+    return new ParentBasedSampler({ root: new RateLimitedSampler(DEVELOPMENT_TRACES_PER_SECOND) });
+  const chosen = name ?? 'parentbased_traceidratio';
   const ratio = new TraceIdRatioBasedSampler(arg ?? (production ? 0.1 : 1));
   switch (chosen) {
     case 'always_on':
