@@ -159,7 +159,7 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
   if (insecure) log.warn({ setting: 'RPC_INSECURE_PLAINTEXT' }, insecure);
   const started = Date.now();
   const shutdown = new ShutdownSequence({ graceMs: boot.platform.shutdownGraceMs, log });
-  const tracing = startTracing({
+  const tracing = await startTracing({
     settings: boot.settings(tracingSettings),
     role: boot.roleLabel,
     version: boot.version,

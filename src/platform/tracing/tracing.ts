@@ -20,8 +20,6 @@ import {
   type Tracer,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator, setGlobalErrorHandler } from '@opentelemetry/core';
-import { OTLPTraceExporter as OtlpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
@@ -225,7 +223,20 @@ function rateLimited(warn: StartTracingOptions['warn']): (message: string) => vo
   };
 }
 
-export function startTracing(opts: StartTracingOptions): Tracing {
+/**
+ * The OTLP exporter for the protocol, imported only when spans are exported: the exporters and what they bring
+ * (the OTLP transformer, the metrics SDK it serialises for) are about 160 modules a role without a collector never
+ * needs at boot.
+ */
+async function otlpExporter(protocol: TracingSettings['protocol'], url: string): Promise<SpanExporter> {
+  const { OTLPTraceExporter } =
+    protocol === 'http/json'
+      ? await import('@opentelemetry/exporter-trace-otlp-http')
+      : await import('@opentelemetry/exporter-trace-otlp-proto');
+  return new OTLPTraceExporter({ url });
+}
+
+export async function startTracing(opts: StartTracingOptions): Promise<Tracing> {
   const { settings } = opts;
   ring = new SpanRing();
   // User code and libraries reach W3C trace context through the API's propagator too.
@@ -249,10 +260,7 @@ export function startTracing(opts: StartTracingOptions): Tracing {
   const exportUrl = exportUrlOf(settings);
   const processors: SpanProcessor[] = [ring];
   if (exportUrl) {
-    const exporter: SpanExporter =
-      settings.protocol === 'http/json'
-        ? new OtlpJsonExporter({ url: exportUrl })
-        : new OtlpProtoExporter({ url: exportUrl });
+    const exporter = await otlpExporter(settings.protocol, exportUrl);
     // Bounded: at most 2048 spans wait; beyond that new ones are dropped (counted in a warning), never waited for.
     processors.push(
       new BatchSpanProcessor({
