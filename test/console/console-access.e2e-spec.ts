@@ -116,7 +116,11 @@ describe('operations console access with NODE_ENV=production', () => {
       const spans = await request(target.url).get('/spans?limit=5').set('authorization', bearer).expect(200);
       expect(spans.body).toEqual(
         // Production samples a tenth of the traces, so a refused request above may be among them: only the shape is fixed.
-        expect.objectContaining({ tracing: expect.any(Boolean), recent: expect.any(Array), slowest: expect.any(Array) }),
+        expect.objectContaining({
+          tracing: expect.any(Boolean),
+          recent: expect.any(Array),
+          slowest: expect.any(Array),
+        }),
       );
     }
     const traces = await request(guarded.url)
