@@ -48,7 +48,7 @@ mkdir -p "$rootfs/usr/local/lib/node_modules"
 cp -a "$npm_dir" "$rootfs/usr/local/lib/node_modules/npm"
 ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
 ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
-chroot "$rootfs" sh -c 'groupadd -g 1000 node && useradd -u 1000 -g node -m -s /bin/bash node'
+chroot "$rootfs" env TMPDIR=/tmp sh -c 'groupadd -g 1000 node && useradd -u 1000 -g node -m -s /bin/bash node'
 # minbase has no ca-certificates package.
 mkdir -p "$rootfs/etc/ssl/certs"
 cp "$ca_bundle" "$rootfs/etc/ssl/certs/ca-certificates.crt"

@@ -23,7 +23,9 @@ mkdir -p "$rootfs/etc/postgresql-common/createcluster.d"
 echo 'create_main_cluster = false' >"$rootfs/etc/postgresql-common/createcluster.d/stand-in.conf"
 printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d"
 chmod 0755 "$rootfs/usr/sbin/policy-rc.d"
-chroot "$rootfs" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+# The chroot has only its own /tmp: a TMPDIR of the caller's (a test run's own temporary directory) would make
+# every mktemp inside fail, ssl-cert's snakeoil certificate first, and postgresql-15 with it.
+chroot "$rootfs" env TMPDIR=/tmp sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
   --no-install-recommends postgresql-15' >"$work/apt.log" 2>&1 || { tail -20 "$work/apt.log" >&2; exit 1; }
 rm -f "$rootfs/usr/sbin/policy-rc.d"
 rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
