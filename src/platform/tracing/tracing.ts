@@ -225,7 +225,7 @@ function rateLimited(warn: StartTracingOptions['warn']): (message: string) => vo
 
 /**
  * The OTLP exporter for the protocol, imported only when spans are exported: the exporters and what they bring
- * (the OTLP transformer, the metrics SDK it serialises for) are about 160 modules a role without a collector never
+ * (the OTLP transformer, the metrics SDK it serialises for) are about 120 files a role without a collector never
  * needs at boot.
  */
 async function otlpExporter(protocol: TracingSettings['protocol'], url: string): Promise<SpanExporter> {
