@@ -59,6 +59,9 @@ export class ComposeLocalRun {
         env: {
           PATH: process.env.PATH ?? '',
           HOME: process.env.HOME ?? '/tmp',
+          // The run's own temporary directory: where the embedded PostgreSQL relocates a data directory its user
+          // cannot reach (under root), so the run removes it instead of leaving it in the system's.
+          ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
           // NODE_ENV=production in compose: auth wants at least 32 bytes, and seeds alice only when asked.
           JWT_SECRET: randomBytes(48).toString('base64'),
           POSTGRES_PASSWORD: randomBytes(18).toString('base64url'),
