@@ -89,7 +89,7 @@ export function extractTraceContext(carrier: unknown): Context {
 }
 
 /** Writes the span of `ctx` into `carrier` as traceparent (and tracestate): nothing when there is no valid span. */
-export function injectTraceContext(ctx: Context, carrier: Record<string, string>): void {
+function injectTraceContext(ctx: Context, carrier: Record<string, string>): void {
   propagator.inject(ctx, carrier, SETTER);
 }
 
