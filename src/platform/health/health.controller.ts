@@ -1,7 +1,7 @@
 // Liveness checks nothing external; readiness checks the database, the peers and module checks, each bounded.
 import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
   HealthCheckService,
@@ -30,7 +30,10 @@ export class HealthController {
 
   @Public()
   @Get('live')
-  @HealthCheck()
+  // Terminus would document the route by requiring @nestjs/swagger itself, a second copy in the bundled build.
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
+  @ApiOkResponse({ description: 'The process is up' })
+  @ApiServiceUnavailableResponse({ description: 'The process is not serving' })
   live() {
     return this.health.check([
       () => this.indicator.check('process').up({ uptimeS: Math.round(process.uptime()) }),

