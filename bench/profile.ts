@@ -1,11 +1,15 @@
 // Reads the .cpuprofile files a `--profile` run wrote and tells where each measured process spent its CPU: every
 // sample is charged to the nearest frame on its stack that belongs to a known cost (logging, metrics, validation...).
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// A frame in the bundled server (dist/main.js and its chunks) is first mapped back through the bundle's source map
+// to the file its code came from (a package in node_modules, or the project's own module).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 interface CpuNode {
   id: number;
-  callFrame: { functionName: string; url: string };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   children?: number[];
 }
 
@@ -67,8 +71,24 @@ export interface ProfileShares {
   shares: Record<string, number>;
 }
 
+const sourceMaps = new Map<string, SourceMap | undefined>();
+
+/** The URL of the file a bundled frame's code came from (the bundle's files are dist/*.js); else its own URL. */
+function originalUrl({ url, lineNumber, columnNumber }: CpuNode['callFrame']): string {
+  if (!url.startsWith('file://') || lineNumber < 0) return url;
+  const file = fileURLToPath(url);
+  if (basename(dirname(file)) !== 'dist') return url;
+  if (!sourceMaps.has(file)) {
+    const map = `${file}.map`;
+    sourceMaps.set(file, existsSync(map) ? new SourceMap(JSON.parse(readFileSync(map, 'utf8'))) : undefined);
+  }
+  const entry = sourceMaps.get(file)?.findEntry(lineNumber, columnNumber) as { originalSource?: string } | undefined;
+  return entry?.originalSource ? pathToFileURL(resolve(dirname(file), entry.originalSource)).href : url;
+}
+
 export function summarize(file: string): ProfileShares {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  for (const node of profile.nodes) node.callFrame.url = originalUrl(node.callFrame);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
