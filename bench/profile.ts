@@ -82,7 +82,8 @@ function originalUrl({ url, lineNumber, columnNumber }: CpuNode['callFrame']): s
     const map = `${file}.map`;
     sourceMaps.set(file, existsSync(map) ? new SourceMap(JSON.parse(readFileSync(map, 'utf8'))) : undefined);
   }
-  const entry = sourceMaps.get(file)?.findEntry(lineNumber, columnNumber) as { originalSource?: string } | undefined;
+  const entry = sourceMaps.get(file)?.findEntry(lineNumber, columnNumber) as
+    { originalSource?: string } | undefined;
   return entry?.originalSource ? pathToFileURL(resolve(dirname(file), entry.originalSource)).href : url;
 }
 
