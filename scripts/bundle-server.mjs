@@ -3,14 +3,12 @@
 // Run by `npm run build` after tsc; `nest start --watch` runs tsc's own output, unbundled.
 import { build } from 'esbuild';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const manifest = join(dist, 'bundle-outputs.json');
-const requireFromRoot = createRequire(join(root, 'package.json'));
 
 /**
  * Left to Node's own loader: packages that read files beside their code (`__dirname`: grpc-js and proto-loader's
@@ -32,22 +30,23 @@ const EXTERNAL = [
   'swagger-ui-dist',
 ];
 
-/** Optional packages Nest and others try at run time; not installed, so they stay `import()`s that fail there. */
+/** Optional packages Nest and others try at run time and this project does not install: left as `import()`s. */
+const leftOut = new Set();
 const notInstalled = {
   name: 'not-installed',
   setup(b) {
-    b.onResolve({ filter: /^[^./#]/ }, (args) => {
-      if (args.path.startsWith('node:')) return undefined;
-      const name = args.path
-        .split('/')
-        .slice(0, args.path.startsWith('@') ? 2 : 1)
-        .join('/');
-      try {
-        requireFromRoot.resolve(`${name}/package.json`);
-        return undefined;
-      } catch {
-        return existsSync(join(root, 'node_modules', name)) ? undefined : { path: args.path, external: true };
-      }
+    b.onResolve({ filter: /^[^./#]/ }, async (args) => {
+      if (args.path.startsWith('node:') || args.pluginData === 'probe') return undefined;
+      // esbuild's own resolution from the importing file, so a package nested under another is found too.
+      const found = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: 'probe',
+      });
+      if (found.errors.length === 0) return undefined;
+      leftOut.add(args.path);
+      return { path: args.path, external: true };
     });
   },
 };
@@ -62,8 +61,14 @@ const ownUrls = {
     b.onLoad({ filter: /\.js$/ }, (args) => {
       if (!args.path.startsWith(dist + sep)) return undefined;
       const source = readFileSync(args.path, 'utf8');
-      if (!source.includes('import.meta.url')) return undefined;
       const own = relative(dist, args.path).split(sep).join('/');
+      if (/import\.meta\.(dirname|filename)/.test(source))
+        return {
+          errors: [
+            { text: `${own}: use import.meta.url (the bundle rewrites it; dirname and filename it cannot)` },
+          ],
+        };
+      if (!source.includes('import.meta.url')) return undefined;
       return {
         contents: source.replaceAll(
           'import.meta.url',
@@ -105,15 +110,25 @@ const outputs = Object.keys(result.metafile.outputs)
   .map((file) => relative(dist, join(root, file)))
   .filter((file) => file !== 'main.js' && file !== 'main.js.map');
 writeFileSync(manifest, JSON.stringify(outputs));
-// An ES module has no __dirname: a bundled package that looks for files beside its own code would fail only when
-// that code runs. So the build fails instead, naming the files; such a package belongs in EXTERNAL.
+// A bundled package that looks for files beside its own code (__dirname, __filename, import.meta.dirname or
+// .filename; an ES module has no __dirname at all) would fail only when that code runs, and in the bundle "beside"
+// is dist/. So the build fails instead, naming the files; such a package belongs in EXTERNAL.
+const NEVER_RUN = new Set([
+  // Terminus's GRPCHealthIndicator, which reads its .proto files beside itself; the platform does not use it.
+  'node_modules/@nestjs/terminus/dist/health-indicator/microservice/grpc.health.js',
+]);
 const besideItself = Object.keys(result.metafile.inputs).filter(
   (file) =>
-    file.includes('node_modules/') && /\b__(dirname|filename)\b/.test(readFileSync(join(root, file), 'utf8')),
+    file.includes('node_modules/') &&
+    !NEVER_RUN.has(file) &&
+    /\b__(dirname|filename)\b|import\.meta\.(dirname|filename)/.test(readFileSync(join(root, file), 'utf8')),
 );
 if (besideItself.length > 0) {
   throw new Error(
-    `bundled packages refer to __dirname or __filename (add them to EXTERNAL):\n  ${besideItself.join('\n  ')}`,
+    `bundled packages look for files beside their code (add them to EXTERNAL):\n  ${besideItself.join('\n  ')}`,
   );
 }
-console.log(`bundled server -> dist/main.js and ${outputs.filter((f) => f.endsWith('.js')).length} chunks`);
+console.log(
+  `bundled server -> dist/main.js and ${outputs.filter((f) => f.endsWith('.js')).length} chunks; ` +
+    `not installed, left to run time: ${[...leftOut].sort().join(', ') || 'none'}`,
+);
