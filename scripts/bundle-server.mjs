@@ -1,5 +1,5 @@
 // Bundles the server (tsc's dist/main.js and everything it imports) into dist/main.js and its chunks with esbuild.
-// Boot is mostly loading modules: a role loads about 150 files instead of 2,600 (docs/runtime.md, "Boot").
+// Boot is mostly loading modules: ROLE=exchange loads about 130 files instead of 2,558 (docs/runtime.md, "Boot").
 // Run by `npm run build` after tsc; `nest start --watch` runs tsc's own output, unbundled.
 import { build } from 'esbuild';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,9 +11,9 @@ const dist = join(root, 'dist');
 const manifest = join(dist, 'bundle-outputs.json');
 
 /**
- * Left to Node's own loader: packages that read files beside their code (`__dirname`: grpc-js and proto-loader's
- * .proto files, pino's worker), those Nest or TypeORM load by name at run time (one copy, the one the code sees),
- * and the Kubernetes client, which only the master's kubernetes spawner imports.
+ * Left to Node's own loader: packages that read files beside their code (the gRPC packages' .proto files, pino's
+ * worker, swagger-ui-dist's assets), those Nest or TypeORM load by name at run time (one copy, the one the code
+ * sees), and the Kubernetes client, which only the master's kubernetes spawner imports.
  */
 const EXTERNAL = [
   '@grpc/*',
@@ -53,7 +53,8 @@ const notInstalled = {
 
 /**
  * `import.meta.url` in the project's own modules still names the file tsc wrote (the .proto files, the console's
- * page, package.json and the child's entry point are found relative to it), wherever the bundle puts the code.
+ * page, package.json and the child's entry point are found relative to it), wherever the bundle puts the code. The
+ * path is relative to the output file, which is always in dist/ itself (main.js and its chunks, no subfolders).
  */
 const ownUrls = {
   name: 'own-urls',
@@ -94,6 +95,7 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node24',
+  // Nest, TypeORM and the OpenAPI document read class names; the bundle renames some (docs/runtime.md).
   keepNames: true,
   sourcemap: 'linked',
   sourcesContent: false,
