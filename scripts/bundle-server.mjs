@@ -81,6 +81,13 @@ const ownUrls = {
   },
 };
 
+// Opens every output file: CommonJS code inside the bundle calls require() for Node's built-ins.
+const BANNER =
+  "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);";
+// The input is tsc's main.js; a second run without tsc in between would find the bundle there instead.
+if (readFileSync(join(dist, 'main.js'), 'utf8').startsWith(BANNER)) {
+  throw new Error('dist/main.js is already the bundle: run `npm run build`, which runs tsc first');
+}
 // The previous bundle's chunks go first (their names carry content hashes).
 if (existsSync(manifest)) {
   for (const file of JSON.parse(readFileSync(manifest, 'utf8'))) rmSync(join(dist, file), { force: true });
@@ -101,10 +108,7 @@ const result = await build({
   sourcesContent: false,
   external: EXTERNAL,
   plugins: [notInstalled, ownUrls],
-  // CommonJS code inside the bundle calls require() for Node's built-ins.
-  banner: {
-    js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);",
-  },
+  banner: { js: BANNER },
   metafile: true,
   logLevel: 'warning',
 });
