@@ -369,7 +369,10 @@ describe('HTTP security with production settings', () => {
     const cookieOf = (res: Answer) => res.headers.get('set-cookie') ?? '';
 
     it('is random, expires, is Secure and HttpOnly, and is sent to /console only', async () => {
-      const [first, second] = [cookieOf(await signIn()), cookieOf(await signIn())];
+      const answer = await signIn();
+      // A credential: no cache keeps the answer that carries it.
+      expect(answer.headers.get('cache-control')).toBe('no-store');
+      const [first, second] = [cookieOf(answer), cookieOf(await signIn())];
       expect(first.split(';')[0]).not.toBe(second.split(';')[0]);
       expect(first).not.toContain(secrets.operator);
       for (const attribute of [

@@ -197,6 +197,7 @@ export class ConsoleController implements OnModuleDestroy {
    * expiring, sent only to /console, and Secure except over plain HTTP outside production.
    */
   @Post('session')
+  @Header('cache-control', 'no-store')
   session(@Req() req: FastifyRequest, @Res() reply: FastifyReply): void {
     const { consoleToken: token, consoleSessionTtlS: ttlS, nodeEnv } = this.boot.platform;
     if (token && bearer(req.headers.authorization) === undefined)
