@@ -12,12 +12,12 @@ export interface SseReader {
   close(): void;
 }
 
-export function readEvents(url: string): SseReader {
+export function readEvents(url: string, headers: Record<string, string> = {}): SseReader {
   const events: SseEvent[] = [];
   let wake: (() => void) | undefined;
   let req: ClientRequest;
   const connected = new Promise<void>((resolve, reject) => {
-    req = get(url, { headers: { accept: 'text/event-stream' } }, (res) => {
+    req = get(url, { headers: { ...headers, accept: 'text/event-stream' } }, (res) => {
       if (res.statusCode !== 200) return reject(new Error(`SSE ${url} answered ${res.statusCode}`));
       resolve();
       let buf = '';

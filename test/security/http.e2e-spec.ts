@@ -4,6 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { connect } from 'node:net';
 import { Browser } from '../harness/browser.js';
+import { readEvents } from '../harness/sse.js';
 import { Topology, type RoleProcess } from '../harness/topology.js';
 
 const secrets = {
@@ -139,6 +140,7 @@ describe('HTTP security with production settings', () => {
           CONSOLE_ENABLED: 'true',
           CONSOLE_TOKEN: secrets.operator,
           MASTER_START_RATE_LIMIT: '2/1m',
+          CALCULATOR_WATCH_IPS: '127.0.0.0/8',
         },
       },
     ]);
@@ -241,6 +243,29 @@ describe('HTTP security with production settings', () => {
       expect(publicView.text).not.toContain('127.0.0.1');
       expect((await requested(operator)).event.payload.clientIp).toBe('127.0.0.1');
     });
+  });
+
+  it('keeps the client address of a watched-address notice to the operator', async () => {
+    const publicStream = readEvents(`${url}/calculator/notifications`);
+    const operatorStream = readEvents(`${url}/calculator/notifications`, operator);
+    try {
+      await Promise.all([publicStream.connected, operatorStream.connected]);
+      const done = await call(
+        `${url}/calculator/factorial`,
+        json({ base: 3 }, { 'x-request-id': 'sec-ip-2' }),
+      );
+      expect(done.status).toBe(200);
+      const [[seen], [told]] = await Promise.all([publicStream.take(1), operatorStream.take(1)]);
+      expect(seen).toEqual({
+        event: 'ClientWatched',
+        data: expect.objectContaining({ requestId: 'sec-ip-2', rule: '127.0.0.0/8' }),
+      });
+      expect(seen.data).not.toHaveProperty('clientIp');
+      expect(told.data).toEqual(expect.objectContaining({ requestId: 'sec-ip-2', clientIp: '127.0.0.1' }));
+    } finally {
+      publicStream.close();
+      operatorStream.close();
+    }
   });
 
   describe('tokens signed with the real secret', () => {

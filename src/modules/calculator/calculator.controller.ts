@@ -9,7 +9,7 @@ import { Public } from '../../platform/http/access.decorator.js';
 import { hasOperationsAccess, hasOperatorToken } from '../../platform/http/operations.guard.js';
 import { currentRequestId, newRequestId } from '../../platform/logging/request-context.js';
 import { RpcHandler } from '../../platform/transport/rpc-handler.decorator.js';
-import type { CallOrigin } from './calculate.use-case.js';
+import type { CallOrigin, WatchedClientNotice } from './calculate.use-case.js';
 import { CalculatorService } from './calculator.service.js';
 import { calculatorContract, type FactorialResponse, type SummationResponse } from './contract.js';
 import { FactorialDto, FactorialRpcDto, SummationDto, SummationRpcDto } from './dto/calculation.dto.js';
@@ -37,6 +37,11 @@ function withoutClientIp(e: StoredCalculatorEvent): StoredCalculatorEvent {
   if (!('clientIp' in e.payload)) return e;
   const { clientIp: _hidden, ...payload } = e.payload;
   return { ...e, payload } as StoredCalculatorEvent;
+}
+
+function noticeWithoutClientIp(notice: WatchedClientNotice): Omit<WatchedClientNotice, 'clientIp'> {
+  const { clientIp: _hidden, ...rest } = notice;
+  return rest;
 }
 
 export interface EventPage {
@@ -88,9 +93,16 @@ export class CalculatorController {
     };
   }
 
+  /** Watched-address notices, like the log: the client's address only for an operator (anyone, where open). */
   @Sse('notifications')
-  notifications(): Observable<MessageEvent> {
-    return this.calculator.notifications().pipe(map((notice) => ({ type: notice.type, data: notice })));
+  notifications(@Req() req: FastifyRequest): Observable<MessageEvent> {
+    const p = this.boot.platform;
+    const operator = hasOperationsAccess(p, req) || hasOperatorToken(p, req);
+    return this.calculator
+      .notifications()
+      .pipe(
+        map((notice) => ({ type: notice.type, data: operator ? notice : noticeWithoutClientIp(notice) })),
+      );
   }
 
   @RpcHandler(calculatorContract.patterns.summation)
