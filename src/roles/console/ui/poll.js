@@ -9,19 +9,20 @@ export async function getJson(path) {
   return res.json();
 }
 
+const EMPTY = { data: null, error: null, at: 0 };
+
 export function usePoll(path) {
-  const [state, setState] = useState({ data: null, error: null, at: 0 });
+  const [state, setState] = useState({ ...EMPTY, path });
   useEffect(() => {
-    // Another path's answer must not stand for this one's while it loads.
-    setState({ data: null, error: null, at: 0 });
     let stopped = false;
     let timer;
     const tick = async () => {
       try {
         const data = await getJson(path);
-        if (!stopped) setState({ data, error: null, at: Date.now() });
+        if (!stopped) setState({ data, error: null, at: Date.now(), path });
       } catch (e) {
-        if (!stopped) setState((s) => ({ ...s, error: String(e.message ?? e) }));
+        if (!stopped)
+          setState((s) => ({ ...(s.path === path ? s : EMPTY), error: String(e.message ?? e), path }));
       }
       if (!stopped) timer = setTimeout(tick, POLL_MS);
     };
@@ -31,5 +32,6 @@ export function usePoll(path) {
       clearTimeout(timer);
     };
   }, [path]);
-  return state;
+  // Another path's answer never stands for this one's while it loads, not even for the render before the effect.
+  return state.path === path ? state : EMPTY;
 }
