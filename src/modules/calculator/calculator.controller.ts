@@ -82,8 +82,7 @@ export class CalculatorController {
   async eventLog(@Query() query: EventsQueryDto, @Req() req: FastifyRequest): Promise<EventPage> {
     const after = query.after ?? '0';
     const stored = await this.events.read(after, query.limit ? Number(query.limit) : EVENTS_DEFAULT_LIMIT);
-    const p = this.boot.platform;
-    const operator = hasOperationsAccess(p, req) || hasOperatorToken(p, req);
+    const operator = this.seesClientIps(req);
     return {
       events: stored.map((e) => ({
         ...(operator ? e : withoutClientIp(e)),
@@ -96,13 +95,18 @@ export class CalculatorController {
   /** Watched-address notices, like the log: the client's address only for an operator (anyone, where open). */
   @Sse('notifications')
   notifications(@Req() req: FastifyRequest): Observable<MessageEvent> {
-    const p = this.boot.platform;
-    const operator = hasOperationsAccess(p, req) || hasOperatorToken(p, req);
+    const operator = this.seesClientIps(req);
     return this.calculator
       .notifications()
       .pipe(
         map((notice) => ({ type: notice.type, data: operator ? notice : noticeWithoutClientIp(notice) })),
       );
+  }
+
+  /** The operator (token or console session) sees callers' addresses; anyone does where the console is open. */
+  private seesClientIps(req: FastifyRequest): boolean {
+    const p = this.boot.platform;
+    return hasOperationsAccess(p, req) || hasOperatorToken(p, req);
   }
 
   @RpcHandler(calculatorContract.patterns.summation)

@@ -65,13 +65,13 @@ export function toAppError(err: unknown): AppError {
  * allocations, and the bundle's name-keeping wraps every named closure it creates (docs/runtime.md, "Boot").
  */
 class ServerCall {
-  private readonly started = process.hrtime.bigint();
-
   constructor(
     private readonly def: PatternDef,
-    readonly span: Span,
+    private readonly span: Span,
     private readonly transport: 'tcp' | 'local',
     private readonly done: RpcDone,
+    /** process.hrtime.bigint() when the call came in, before its span was started. */
+    private readonly started: bigint,
   ) {}
 
   succeed(result: unknown): void {
@@ -106,12 +106,13 @@ export function RpcHandler(def: PatternDef): MethodDecorator {
 
     const call: RpcHandlerMeta['call'] = (instance, data, carrier, transport, done) => {
       const requestId = acceptRequestId(carrier?.requestId);
+      const started = process.hrtime.bigint();
       const span = startServerSpan(def.pattern, carrier);
       if (span.isRecording()) {
         span.setAttribute(ATTR_RPC_SYSTEM_NAME, RPC_SYSTEM);
         span.setAttribute(ATTR_RPC_METHOD, def.pattern);
       }
-      const served = new ServerCall(def, span, transport, done);
+      const served = new ServerCall(def, span, transport, done, started);
       // A synchronous handler settles through `done` without any promise (each one is an allocation that also
       // captures the request context).
       context.with(withRequest(trace.setSpan(ROOT_CONTEXT, span), { requestId }), () => {
