@@ -50,6 +50,8 @@ export const platformSettings = defineSettings(
     shutdownGraceMs: { env: 'SHUTDOWN_GRACE_MS', default: 10_000, parse: int({ min: 100 }) },
     shutdownDrainDelayMs: { env: 'SHUTDOWN_DRAIN_DELAY_MS', default: 0, parse: int({ min: 0 }) },
     healthTimeoutMs: { env: 'HEALTH_TIMEOUT_MS', default: 1000, parse: int({ min: 10 }) },
+    /** An idle role gives its grown heap back after this long (src/platform/memory/idle-heap-trim.ts); 0: never. */
+    heapTrimIdleMs: { env: 'HEAP_TRIM_IDLE_MS', default: 5000, parse: int({ min: 0 }) },
     rpcTimeoutMs: { env: 'RPC_TIMEOUT_MS', default: 5000, parse: int({ min: 1 }) },
     rpcRetries: { env: 'RPC_RETRIES', default: 3, parse: int({ min: 0, max: 10 }) },
     rpcMaxMessageBytes: { env: 'RPC_MAX_MESSAGE_BYTES', default: 4 * 1_048_576, parse: int({ min: 1024 }) },

@@ -34,6 +34,7 @@ import {
   prettyDestination,
   prettyLogs,
 } from '../platform/logging/logger.js';
+import { startIdleHeapTrim } from '../platform/memory/idle-heap-trim.js';
 import { startDefaultMetrics } from '../platform/metrics/metrics.js';
 import { JOB, type Job, type ModulePart } from '../platform/part.js';
 import { platformSettings, rpcPlaintextProblem, rpcPlaintextWarning } from '../platform/platform.settings.js';
@@ -172,6 +173,8 @@ export async function bootstrap(env: Record<string, string | undefined>): Promis
     const dataSource = await startDatabase(parts, boot, shutdown, log);
     const { app, rpcServer } = await createApp(parts, boot, dataSource, shutdown);
     const ports = await openListeners(app, rpcServer, boot, shutdown, log);
+    const trim = startIdleHeapTrim({ idleMs: boot.platform.heapTrimIdleMs, log: createLogger('memory') });
+    shutdown.add('idle heap trim', () => trim.stop());
     log.info(
       { roles: boot.roles, modules: parts.map((p) => p.name), ...ports, bootMs: Date.now() - started },
       'ready',

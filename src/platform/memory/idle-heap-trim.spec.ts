@@ -1,0 +1,84 @@
+import { jest } from '@jest/globals';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AppLogger } from '../logging/logger.js';
+import { youngGenerationBytes } from '../internals/v8-gc.js';
+import { startIdleHeapTrim, type IdleHeapTrim } from './idle-heap-trim.js';
+
+const MB = 1_048_576;
+
+function logger() {
+  const info = jest.fn();
+  const error = jest.fn();
+  return { log: { info, error } as unknown as AppLogger, info, error };
+}
+
+/** Grows V8's young generation, as a load does. */
+function allocate(): void {
+  let keep: unknown[] = [];
+  for (let i = 0; i < 2e7 && youngGenerationBytes() < 16 * MB; i++) {
+    keep.push({ i, s: `x${i}` });
+    if (keep.length > 20_000) keep = [];
+  }
+}
+
+/** Keeps the event loop busy (synchronous work in short slices) for `ms`. */
+async function busyFor(ms: number): Promise<void> {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    const slice = performance.now() + 20;
+    while (performance.now() < slice);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+describe(startIdleHeapTrim.name, () => {
+  let trim: IdleHeapTrim | undefined;
+  afterEach(() => trim?.stop());
+
+  it('gives a grown heap back after an idle period, and says so in one line', async () => {
+    const { log, info } = logger();
+    allocate();
+    trim = startIdleHeapTrim({ idleMs: 200, log, minSlackBytes: 8 * MB });
+    await sleep(700);
+    expect(trim.trims).toBe(1);
+    expect(info).toHaveBeenCalledTimes(1);
+    const [fields, msg] = info.mock.calls[0] as [{ heapMb: number[]; rssMb: number[] }, string];
+    expect(msg).toBe('idle: heap trimmed');
+    expect(fields.heapMb[1]).toBeLessThan(fields.heapMb[0]);
+    expect(youngGenerationBytes()).toBeLessThanOrEqual(4 * MB);
+  });
+
+  it('leaves a busy process alone', async () => {
+    const { log } = logger();
+    allocate();
+    trim = startIdleHeapTrim({ idleMs: 200, log, minSlackBytes: 8 * MB });
+    await busyFor(700);
+    expect(trim.trims).toBe(0);
+  });
+
+  it('does not trim a heap with little to give back', async () => {
+    const { log } = logger();
+    trim = startIdleHeapTrim({ idleMs: 100, log, minSlackBytes: 64 * 1024 * MB });
+    await sleep(400);
+    expect(trim.trims).toBe(0);
+  });
+
+  it('HEAP_TRIM_IDLE_MS=0 never trims', async () => {
+    const { log } = logger();
+    allocate();
+    trim = startIdleHeapTrim({ idleMs: 0, log, minSlackBytes: 0 });
+    await sleep(300);
+    expect(trim.trims).toBe(0);
+  });
+
+  it('stops with an error naming Node.js when V8 leaves the young generation as it was', async () => {
+    const { log, error } = logger();
+    const collect = jest.fn(() => ({ youngBefore: 64 * MB, youngAfter: 64 * MB }));
+    trim = startIdleHeapTrim({ idleMs: 100, log, minSlackBytes: 0, collect });
+    await sleep(450);
+    expect(collect).toHaveBeenCalledTimes(1);
+    expect(trim.trims).toBe(0);
+    expect(String(error.mock.calls[0][1])).toContain(`node@${process.versions.node}`);
+    expect(String(error.mock.calls[0][1])).toContain('idle heap trims stopped');
+  });
+});

@@ -1,0 +1,67 @@
+// An idle role gives the heap it grew under load back to the system (HEAP_TRIM_IDLE_MS): real processes, loaded by
+// wrk, their resident memory read from /proc.
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { tempDir } from '../harness/temp-dir.js';
+import { Topology, type RoleProcess } from '../harness/topology.js';
+
+const run = promisify(execFile);
+
+function rssMb(p: RoleProcess): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.child!.pid}/status`, 'utf8'))![1];
+  return Number(kb) / 1024;
+}
+
+describe('idle heap trim', () => {
+  let topo: Topology;
+  let script: string;
+
+  beforeAll(async () => {
+    script = join(tempDir('memory'), 'post.lua');
+    writeFileSync(
+      script,
+      `wrk.method = "POST"\nwrk.body = '{"amount":2500.5,"from":"CAD","to":"USD"}'\nwrk.headers["content-type"] = "application/json"\n`,
+    );
+    topo = await Topology.start([
+      { name: 'trimmed', role: 'exchange', env: { HEAP_TRIM_IDLE_MS: '1000' } },
+      { name: 'never', role: 'exchange', env: { HEAP_TRIM_IDLE_MS: '0' } },
+    ]);
+  });
+  afterAll(async () => {
+    await topo?.stop();
+  });
+
+  const load = (p: RoleProcess) => run('wrk', ['-t1', '-c32', '-d2s', '-s', script, `${p.url}/exchange`]);
+
+  it('a role idle for HEAP_TRIM_IDLE_MS after a load gives its grown heap back, once, in one log line', async () => {
+    const trimmed = topo.get('trimmed');
+    await load(trimmed);
+    const loaded = rssMb(trimmed);
+    const line = await trimmed.waitForLog((l) => l.msg === 'idle: heap trimmed', 10_000);
+    const { rssMb: rss, heapMb: heap } = line as unknown as { rssMb: number[]; heapMb: number[] };
+    expect(heap[1]).toBeLessThan(heap[0] / 2);
+    expect(rss[1]).toBeLessThan(rss[0]);
+    expect(rssMb(trimmed)).toBeLessThan(loaded - 50);
+    await sleep(2500);
+    expect(trimmed.logs().filter((l) => l.msg === 'idle: heap trimmed')).toHaveLength(1);
+    // Still serving as before.
+    const res = await fetch(`${trimmed.url}/exchange`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"amount":100,"from":"EUR","to":"USD"}',
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it('HEAP_TRIM_IDLE_MS=0 keeps what the load grew', async () => {
+    const never = topo.get('never');
+    await load(never);
+    const loaded = rssMb(never);
+    await sleep(3000);
+    expect(never.logs().filter((l) => l.msg === 'idle: heap trimmed')).toEqual([]);
+    expect(rssMb(never)).toBeGreaterThan(loaded - 20);
+  });
+});
