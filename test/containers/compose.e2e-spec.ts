@@ -328,7 +328,12 @@ if (!engine) {
 
     const psql = async (sql: string) => {
       const pg = await project.container('postgres');
-      const res = await engine.run(['exec', pg.id, 'psql', '-U', 'polyrole', '-d', 'polyrole', '-tAc', sql]);
+      // The statement goes on stdin: one naming every accepted transaction can pass the kernel's 128 KB limit on a
+      // single argument (spawn E2BIG).
+      const res = await engine.run(
+        ['exec', '-i', pg.id, 'psql', '-U', 'polyrole', '-d', 'polyrole', '-tA', '-v', 'ON_ERROR_STOP=1'],
+        { input: `${sql};\n` },
+      );
       if (res.code !== 0) throw new Error(res.stderr);
       return res.stdout.trim();
     };
