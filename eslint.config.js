@@ -42,7 +42,7 @@ const moduleBoundaries = MODULES.map((name) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-bench/', 'dist-tools/', 'node_modules/', 'data/', 'coverage/'] },
+  { ignores: ['dist/', 'dist-dev/', 'dist-bench/', 'dist-tools/', 'node_modules/', 'data/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,5 +1,6 @@
-// Bundles the operations console's page (src/roles/console/ui) into dist/roles/console/ui with esbuild: one
-// script, one stylesheet and the icon, served by every role itself (no CDN). Run by `npm run build` after tsc.
+// Bundles the operations console's page (src/roles/console/ui) into <out>/roles/console/ui with esbuild: one
+// script, one stylesheet and the icon, served by every role itself (no CDN). Run by `npm run build` after tsc (out:
+// dist) and by `npm run start:dev` (out: dist-dev, where its watch mode compiles, leaving the build in dist alone).
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -7,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(root, 'src/roles/console/ui');
-const target = join(root, 'dist/roles/console/ui');
+const out = process.argv[2] ?? 'dist';
+const target = join(root, out, 'roles/console/ui');
 
 mkdirSync(target, { recursive: true });
 await build({
@@ -20,4 +22,4 @@ await build({
   logLevel: 'warning',
 });
 for (const file of ['index.html', 'favicon.svg']) copyFileSync(join(source, file), join(target, file));
-console.log('built console -> dist/roles/console/ui');
+console.log(`built console -> ${out}/roles/console/ui`);

@@ -2,6 +2,8 @@
 // with it the scrollback) at every compilation unless told to preserve it. Run under a pseudo-terminal (`script`),
 // as a developer's shell runs it, beside nothing else: a role of its own on free ports.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { freePort } from '../harness/ports.js';
 import { ensureCommand } from '../harness/tools.js';
 import { ROOT } from '../harness/topology.js';
@@ -14,7 +16,9 @@ const CLEAR = /\x1bc|\x1b\[2J|\x1b\[3J/;
 describe('npm run start:dev', () => {
   beforeAll(() => ensureCommand('script', 'bsdutils'));
 
-  it('compiles in watch mode, boots the role and never clears the terminal', async () => {
+  it('compiles in watch mode into dist-dev/, boots the role and never clears the terminal', async () => {
+    // The build `npm run build` made (the bundle every other suite boots) stays as it was.
+    const bundle = readFileSync(join(ROOT, 'dist/main.js'), 'utf8');
     const [httpPort, tcpPort] = [await freePort(), await freePort()];
     const dev = spawn('script', ['-qfec', 'npm run start:dev', '/dev/null'], {
       cwd: ROOT,
@@ -46,6 +50,8 @@ describe('npm run start:dev', () => {
         (err: Error) => `${err.message}\n--- output\n${output.slice(-4000)}`,
       );
       expect({ live, clears: CLEAR.test(output) }).toEqual({ live: 200, clears: false });
+      expect(readFileSync(join(ROOT, 'dist-dev/main.js'), 'utf8')).toContain('bootstrap');
+      expect(readFileSync(join(ROOT, 'dist/main.js'), 'utf8') === bundle).toBe(true);
     } finally {
       // The whole group: script, npm, the Nest CLI and the role it started.
       try {
