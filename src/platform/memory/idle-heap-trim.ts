@@ -1,7 +1,8 @@
 // Gives the heap a role grew under load back to the system once the role is idle: after HEAP_TRIM_IDLE_MS of an
 // event loop busy under 2% of the time, one full collection that also shrinks V8's young generation (which grows to
 // 64 MB a semi-space under load and is otherwise kept for ever). Checked each period; a trim only when the heap holds
-// at least MIN_SLACK_BYTES more than it uses, so an idle role is trimmed once, not every period.
+// at least MIN_SLACK_BYTES more than it uses beyond what the last trim left, so an idle role is trimmed once, not
+// every period (part of a heap's slack, fragmented old space, no collection gives back).
 import { getHeapStatistics } from 'node:v8';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { assumeGcExtension, collectAllAvailableGarbage, lastResortIgnored } from '../internals/v8-gc.js';
@@ -37,13 +38,15 @@ export function startIdleHeapTrim(opts: IdleHeapTrimOptions): IdleHeapTrim {
   assumeGcExtension();
   const minSlack = opts.minSlackBytes ?? MIN_SLACK_BYTES;
   let last: EventLoopUtilization = performance.eventLoopUtilization();
+  /** The slack the last trim left. */
+  let floor = 0;
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();
     const busy = performance.eventLoopUtilization(now, last).utilization;
     last = now;
     if (busy >= IDLE_UTILIZATION) return;
     const heap = getHeapStatistics();
-    if (heap.total_heap_size - heap.used_heap_size < minSlack) return;
+    if (heap.total_heap_size - heap.used_heap_size - floor < minSlack) return;
     const rssBefore = process.memoryUsage.rss();
     const started = performance.now();
     const { youngBefore, youngAfter } = (opts.collect ?? collectAllAvailableGarbage)();
@@ -57,6 +60,7 @@ export function startIdleHeapTrim(opts: IdleHeapTrimOptions): IdleHeapTrim {
     }
     trims++;
     const after = getHeapStatistics();
+    floor = after.total_heap_size - after.used_heap_size;
     opts.log.info(
       {
         rssMb: [mb(rssBefore), mb(process.memoryUsage.rss())],
