@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { firstValueFrom } from 'rxjs';
 import { BootContext } from '../src/platform/boot-context.js';
@@ -24,11 +23,11 @@ import { ExchangeController } from '../src/modules/exchange/exchange.controller.
 import { ExchangeService, RateBook } from '../src/modules/exchange/exchange.service.js';
 import { DEFAULT_RATES, exchangeSettings } from '../src/modules/exchange/exchange.settings.js';
 import { makeCa, makeRoleCert, type KeyPair } from '../src/roles/certs/role-certs.js';
-import { bootTimes, httpLoad, ROOT, row, startRole, startScript, type BenchRow } from './lib.js';
+import { bootTimes, httpLoad, ROOT, row, sleep, startRole, startScript, type BenchRow } from './lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 /** Two of the shipped HEAP_TRIM_IDLE_MS periods and a margin. */
-const IDLE_WAIT_MS = 11_000;
+const IDLE_WAIT_MS = 2 * platformSettings.heapTrimIdleMs.default + 1000;
 /** Each HTTP server's warm-up before its measured rounds: enough for the JIT to settle on all three. */
 const WARM_SECONDS = 2;
 /** Each measurement is split into rounds taken in turn (baseline, peer, ours), so a load change hits all alike. */
@@ -200,7 +199,7 @@ export async function run(): Promise<BenchRow[]> {
     rawc.close();
     await hub.close();
     // Idle means idle: the role gives back what the load grew once its event loop has been idle for
-    // HEAP_TRIM_IDLE_MS (5 s shipped), which is at most two of its periods after the load stops.
+    // HEAP_TRIM_IDLE_MS, which is at most two of its periods after the load stops.
     const loadedMb = exchange.rssMb();
     await sleep(IDLE_WAIT_MS);
     rows.push(

@@ -1,30 +1,15 @@
 // An idle role gives the heap it grew under load back to the system (HEAP_TRIM_IDLE_MS): real processes, loaded by
 // wrk, their resident memory read from /proc.
-import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tempDir } from '../harness/temp-dir.js';
+import { cleanUpLoad, httpLoad, rssMb as rssMbOf } from '../../bench/lib.js';
 import { Topology, type RoleProcess } from '../harness/topology.js';
 
-const run = promisify(execFile);
-
-function rssMb(p: RoleProcess): number {
-  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.child!.pid}/status`, 'utf8'))![1];
-  return Number(kb) / 1024;
-}
+const rssMb = (p: RoleProcess) => rssMbOf(p.child!.pid!);
 
 describe('idle heap trim', () => {
   let topo: Topology;
-  let script: string;
 
   beforeAll(async () => {
-    script = join(tempDir('memory'), 'post.lua');
-    writeFileSync(
-      script,
-      `wrk.method = "POST"\nwrk.body = '{"amount":2500.5,"from":"CAD","to":"USD"}'\nwrk.headers["content-type"] = "application/json"\n`,
-    );
     topo = await Topology.start([
       { name: 'trimmed', role: 'exchange', env: { HEAP_TRIM_IDLE_MS: '1000' } },
       { name: 'never', role: 'exchange', env: { HEAP_TRIM_IDLE_MS: '0' } },
@@ -32,9 +17,18 @@ describe('idle heap trim', () => {
   });
   afterAll(async () => {
     await topo?.stop();
+    cleanUpLoad();
   });
 
-  const load = (p: RoleProcess) => run('wrk', ['-t1', '-c32', '-d2s', '-s', script, `${p.url}/exchange`]);
+  const load = (p: RoleProcess) =>
+    httpLoad({
+      port: p.httpPort,
+      method: 'POST',
+      path: '/exchange',
+      body: '{"amount":2500.5,"from":"CAD","to":"USD"}',
+      connections: 32,
+      seconds: 2,
+    });
 
   it('a role idle for HEAP_TRIM_IDLE_MS after a load gives its grown heap back, once, in one log line', async () => {
     const trimmed = topo.get('trimmed');
