@@ -1,13 +1,13 @@
 // `npm run compose:local`: docker-compose.yml run as local processes, no container engine needed.
 // Prints the entry port when everything is healthy; SIGTERM or Ctrl-C stops it all gracefully.
 import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AdminServer } from './admin.js';
 import { ComposeError } from './compose-file.js';
 import { ComposeLocal } from './compose-local.js';
+import { freeStablePort } from './stable-port.js';
 
 /** Printed once everything is healthy, for scripts and tests: `compose:local ready {json}`. */
 export const READY_MARKER = 'compose:local ready ';
@@ -25,17 +25,6 @@ const USAGE = `usage: npm run compose:local -- [options]
 
 // dist-tools/docker/compose-local/main.js -> the repository root.
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once('error', fail);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => done(port));
-    });
-  });
-}
 
 async function availableParts(): Promise<Set<string>> {
   const file = join(ROOT, 'dist/roles/parts.js');
@@ -113,7 +102,7 @@ async function main(): Promise<void> {
       startTimeoutMs: Number(args.timeout ?? 120_000),
       output,
       log,
-      allocatePort: freePort,
+      allocatePort: freeStablePort,
     });
   } catch (err) {
     const problems = err instanceof ComposeError ? err.problems : [(err as Error).stack ?? String(err)];
