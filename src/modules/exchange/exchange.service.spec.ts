@@ -32,6 +32,20 @@ describe(RateBook.name, () => {
     });
   });
 
+  it('gives every pair its own rate, the same on every call', () => {
+    const codes = Object.keys(DEFAULT_RATES);
+    const expected = (from: string, to: string) =>
+      Math.round((DEFAULT_RATES[to] / DEFAULT_RATES[from]) * 1e6) / 1e6;
+    for (let round = 0; round < 2; round++)
+      for (const from of codes)
+        for (const to of codes)
+          expect([from, to, book.convert({ from, to, amount: 1 }).rate]).toEqual([
+            from,
+            to,
+            expected(from, to),
+          ]);
+  });
+
   it('rejects an unknown code naming it', () => {
     expect(() => book.convert({ from: 'XYZ', to: 'EUR', amount: 1 })).toThrow(
       'Invalid or unsupported currency code: XYZ',

@@ -9,28 +9,40 @@ import { exchangeSettings } from './exchange.settings.js';
 
 const D = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_EVEN });
 
+/** A currency of the table: its code, its rate against the base, and its cross rates worked out so far. */
+interface Currency {
+  code: string;
+  rate: Decimal;
+  /** Rate from this currency to another code, to six places: fixed for the table's life, so computed once. */
+  crossTo: Map<string, number>;
+}
+
 export class RateBook {
-  private readonly rates = new Map<string, Decimal>();
+  private readonly currencies = new Map<string, Currency>();
 
   constructor(readonly table: RateTable) {
-    for (const [code, rate] of Object.entries(table)) this.rates.set(code, new D(String(rate)));
+    for (const [code, rate] of Object.entries(table))
+      this.currencies.set(code, { code, rate: new D(String(rate)), crossTo: new Map() });
   }
 
-  private rateOf(code: string): [string, Decimal] {
-    const c = code.trim().toUpperCase();
-    const rate = this.rates.get(c);
-    if (!rate)
+  private currency(code: string): Currency {
+    const currency = this.currencies.get(code.trim().toUpperCase());
+    if (!currency)
       throw new AppError(400, 'unsupported_currency', `Invalid or unsupported currency code: ${code.trim()}`);
-    return [c, rate];
+    return currency;
   }
 
   convert(req: ConvertRequest): Conversion {
-    const [from, rateFrom] = this.rateOf(req.from);
-    const [to, rateTo] = this.rateOf(req.to);
+    const from = this.currency(req.from);
+    const to = this.currency(req.to);
     const amount = new D(String(req.amount).trim());
-    const result = amount.times(rateTo).div(rateFrom).toDecimalPlaces(2, D.ROUND_HALF_EVEN);
-    const rate = rateTo.div(rateFrom).toDecimalPlaces(6, D.ROUND_HALF_EVEN);
-    return { from, to, amount: amount.toNumber(), result: result.toNumber(), rate: rate.toNumber() };
+    const result = amount.times(to.rate).div(from.rate).toDecimalPlaces(2, D.ROUND_HALF_EVEN);
+    let rate = from.crossTo.get(to.code);
+    if (rate === undefined) {
+      rate = to.rate.div(from.rate).toDecimalPlaces(6, D.ROUND_HALF_EVEN).toNumber();
+      from.crossTo.set(to.code, rate);
+    }
+    return { from: from.code, to: to.code, amount: amount.toNumber(), result: result.toNumber(), rate };
   }
 }
 
