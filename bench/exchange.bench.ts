@@ -28,8 +28,11 @@ import { bootTimes, httpLoad, ROOT, row, sleep, startRole, startScript, type Ben
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 /** Two of the shipped HEAP_TRIM_IDLE_MS periods and a margin. */
 const IDLE_WAIT_MS = 2 * platformSettings.heapTrimIdleMs.default + 1000;
-/** Each HTTP server's warm-up before its measured rounds: enough for the JIT to settle on all three. */
-const WARM_SECONDS = 2;
+/**
+ * Each HTTP server's load before its measured rounds, the same for all three: long enough for the JIT to settle on
+ * each (in 1 s steps under this load, bare Fastify was steady after 2 s and ROLE=exchange only after 6 s).
+ */
+const WARM_SECONDS = 8;
 /** Each measurement is split into rounds taken in turn (baseline, peer, ours), so a load change hits all alike. */
 const ROUNDS = 4;
 
