@@ -6,18 +6,9 @@ import {
   lastResortIgnored,
   youngGenerationBytes,
 } from './v8-gc.js';
+import { growYoungGeneration } from '../../../test/harness/young-generation.js';
 
 const MB = 1_048_576;
-
-/** Allocates short-lived objects until V8 has grown its young generation to at least `bytes` (or gives up). */
-function growYoungGeneration(bytes: number): number {
-  let keep: unknown[] = [];
-  for (let i = 0; i < 2e7 && youngGenerationBytes() < bytes; i++) {
-    keep.push({ i, s: `x${i}` });
-    if (keep.length > 20_000) keep = [];
-  }
-  return youngGenerationBytes();
-}
 
 describe('V8 gc extension (internals/v8-gc.ts)', () => {
   it('is taken without exposing gc() to the process', () => {

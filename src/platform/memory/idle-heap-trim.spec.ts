@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppLogger } from '../logging/logger.js';
 import { youngGenerationBytes } from '../internals/v8-gc.js';
+import { growYoungGeneration } from '../../../test/harness/young-generation.js';
 import { startIdleHeapTrim, type IdleHeapTrim } from './idle-heap-trim.js';
 
 const MB = 1_048_576;
@@ -17,13 +18,7 @@ function logger() {
 }
 
 /** Grows V8's young generation, as a load does. */
-function allocate(): void {
-  let keep: unknown[] = [];
-  for (let i = 0; i < 2e7 && youngGenerationBytes() < 16 * MB; i++) {
-    keep.push({ i, s: `x${i}` });
-    if (keep.length > 20_000) keep = [];
-  }
-}
+const allocate = () => growYoungGeneration(16 * MB);
 
 /** Keeps the event loop busy (synchronous work in short slices) for `ms`. */
 async function busyFor(ms: number): Promise<void> {
