@@ -651,9 +651,22 @@ if (!engine) {
           if (c && e.status === 'die')
             exits.set(c.service, attributes.exitCode ?? attributes.containerExitCode);
         }
-        expect(Object.fromEntries([...exits].sort())).toEqual(
-          Object.fromEntries(roleContainers.map((c) => [c.service, '0']).sort()),
-        );
+        // A container that did not exit 0 is shown with the last lines it logged (a SIGKILL at the end of its
+        // stop_grace_period reads 137: what it was still doing is in those lines).
+        const lastLines = (service: string) => {
+          const c = roleContainers.find((x) => x.service === service);
+          return c ? linesOf(c, text).slice(-20) : [];
+        };
+        expect(
+          Object.fromEntries(
+            [...exits]
+              .sort()
+              .map(([service, code]) => [
+                service,
+                code === '0' ? code : { code, lastLines: lastLines(service) },
+              ]),
+          ),
+        ).toEqual(Object.fromEntries(roleContainers.map((c) => [c.service, '0']).sort()));
 
         for (const c of roleContainers.filter((x) => x.service !== 'postgres')) {
           const role = roleSpec(c.service as RoleName);
